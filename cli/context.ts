@@ -1,0 +1,54 @@
+/**
+ * Builds the core's Context for a CLI run: settings from the environment, real
+ * file and process access, and a logger on stderr that never sees secret values.
+ */
+
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { type Context, type Logger, type RunOptions, type RunResult, Settings } from '../src/index.js';
+
+export function stderrLogger(verbose: boolean): Logger {
+  return {
+    debug: (message) => {
+      if (verbose) process.stderr.write(`keyward: ${message}\n`);
+    },
+    info: (message) => process.stderr.write(`keyward: ${message}\n`),
+    warn: (message) => process.stderr.write(`keyward: warning: ${message}\n`),
+  };
+}
+
+function run(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      env: options.env ? { ...process.env, ...options.env } : process.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      resolve({ code: code ?? 1, stdout: new Uint8Array(Buffer.concat(out)), stderr: Buffer.concat(err).toString('utf8') }),
+    );
+    child.stdin.end(options.input ?? undefined);
+  });
+}
+
+export interface CliContextOptions {
+  verbose?: boolean;
+  extra?: Iterable<readonly [string, string]>;
+}
+
+export function cliContext(options: CliContextOptions = {}): Context {
+  const settings = Settings.fromRecord(process.env).with(options.extra ?? []);
+  return {
+    settings,
+    readFile: async (path) => new Uint8Array(await readFile(path)),
+    run,
+    fetch: globalThis.fetch,
+    now: () => new Date(),
+    log: stderrLogger(options.verbose ?? false),
+  };
+}

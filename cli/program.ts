@@ -1,0 +1,38 @@
+/**
+ * The commander program: every keyward command with its flags, help text and the
+ * mapping of typed core errors to exit codes.
+ */
+
+import { Command, CommanderError } from 'commander';
+import { asKeywardError } from '../src/index.js';
+import { decryptCommand } from './commands/decrypt.js';
+import { keygenCommand } from './commands/keygen.js';
+import { EXIT, EXIT_HELP, exitCodeFor } from './exit-codes.js';
+import { VERSION } from './version.js';
+
+export function buildProgram(): Command {
+  const program = new Command('keyward')
+    .description('Secrets for GitOps: read and write SOPS files, byte-compatible with sops.')
+    .version(VERSION, '-v, --version', 'print the keyward version')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', `\n${EXIT_HELP}\n`);
+  program.addCommand(decryptCommand());
+  program.addCommand(keygenCommand());
+  for (const command of [program, ...program.commands]) command.exitOverride();
+  return program;
+}
+
+export async function run(argv: readonly string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync([...argv], { from: 'user' });
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander has already printed the help, the version or its usage message
+      return err.exitCode === 0 ? EXIT.ok : EXIT.conflictingParameters;
+    }
+    const failure = asKeywardError(err);
+    process.stderr.write(`keyward: ${failure.message}\n`);
+    return exitCodeFor(failure.code);
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Recovering the data key from the key groups: each group's keys are tried in
+ * decryption order until one unwraps the group's part; with several groups the
+ * parts are Shamir shares combined once the threshold is met. Failures are
+ * reported per group and per key, without secret material.
+ */
+
+import { DataKeyError, type GroupReport, KeywardError } from '../errors.js';
+import { loadKeyType } from '../keys/index.js';
+import type { Context } from '../types.js';
+import type { KeyEntry, Metadata } from './metadata.js';
+import { combine } from './shamir.js';
+
+export const DEFAULT_DECRYPTION_ORDER: readonly string[] = ['age', 'pgp'];
+
+/** Sorts keys by the decryption order; types not listed keep their file order after the rest. */
+export function orderKeys(keys: readonly KeyEntry[], order: readonly string[]): KeyEntry[] {
+  const rank = (k: KeyEntry) => {
+    const i = order.indexOf(k.type);
+    return i === -1 ? order.length : i;
+  };
+  return keys
+    .map((k, i) => ({ k, i }))
+    .sort((a, b) => rank(a.k) - rank(b.k) || a.i - b.i)
+    .map(({ k }) => k);
+}
+
+function reason(err: unknown): string {
+  if (err instanceof KeywardError) return err.message;
+  return err instanceof Error ? `failed (${err.name})` : 'failed';
+}
+
+async function recoverPart(keys: readonly KeyEntry[], report: GroupReport, ctx: Context): Promise<Uint8Array | null> {
+  for (const entry of keys) {
+    const type = await loadKeyType(entry.type);
+    if (!type) {
+      report.attempts.push({ key: entry.type, reason: 'keyward does not support this key type yet' });
+      continue;
+    }
+    let name = entry.type;
+    try {
+      const ref = type.parseRef(entry.fields);
+      name = type.describe(ref);
+      const part = await type.unwrap(ref, entry.enc, ctx);
+      if (part) return part;
+      report.attempts.push({ key: name, reason: 'no identity for this key is available' });
+    } catch (err) {
+      report.attempts.push({ key: name, reason: reason(err) });
+    }
+  }
+  return null;
+}
+
+export async function recoverDataKey(meta: Metadata, ctx: Context, order = DEFAULT_DECRYPTION_ORDER): Promise<Uint8Array> {
+  const reports: GroupReport[] = [];
+  const parts: Uint8Array[] = [];
+  for (const [group, keys] of meta.keyGroups.entries()) {
+    const report: GroupReport = { group, ok: false, attempts: [] };
+    reports.push(report);
+    const part = await recoverPart(orderKeys(keys, order), report, ctx);
+    if (part) {
+      report.ok = true;
+      parts.push(part);
+    }
+  }
+  if (meta.keyGroups.length === 1) {
+    const key = parts[0];
+    if (key && key.length === 32) return key;
+    throw new DataKeyError('failed to get the data key required to decrypt the sops file', reports);
+  }
+  const threshold = meta.shamirThreshold || meta.keyGroups.length;
+  if (parts.length < threshold) {
+    throw new DataKeyError(
+      `failed to get the data key: recovered ${parts.length} of ${threshold} key group parts needed`,
+      reports,
+    );
+  }
+  const key = combine(parts);
+  if (key.length !== 32) throw new DataKeyError('failed to get the data key: shares did not combine', reports);
+  return key;
+}

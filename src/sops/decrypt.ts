@@ -1,0 +1,91 @@
+/**
+ * Decrypting a parsed SOPS file: recover the data key, decrypt every selected
+ * value with its path as AAD, and check the MAC over the plaintext.
+ */
+
+import { DecryptValueError, FormatError } from '../errors.js';
+import type { Context, Logger } from '../types.js';
+import { isEncrypted, open, parseSealed } from './cipher.js';
+import { DEFAULT_DECRYPTION_ORDER, recoverDataKey } from './data-key.js';
+import { MacHasher, verifyMac } from './mac.js';
+import type { Metadata } from './metadata.js';
+import { makeJudge } from './selection.js';
+import type { CommentNode, Scalar, Tree } from './tree.js';
+import { parseTyped, scalarBytes } from './values.js';
+import { walkTree } from './walk.js';
+
+export interface DecryptOptions {
+  ignoreMac?: boolean;
+  decryptionOrder?: readonly string[];
+  /** Keep `str` values as raw bytes (binary store). */
+  rawStrings?: boolean;
+}
+
+export interface EncryptedFile {
+  tree: Tree;
+  metadata: Metadata;
+}
+
+export interface DecryptedFile {
+  tree: Tree;
+  metadata: Metadata;
+  dataKey: Uint8Array;
+}
+
+const aadOf = (path: readonly string[]) => (path.length === 0 ? ':' : `${path.join(':')}:`);
+
+/**
+ * Comments are encrypted with the path of the map or list holding them. Parsers
+ * attach some comments to a neighbouring node, so parent paths are tried too.
+ */
+function openComment(key: Uint8Array, text: string, path: readonly string[], where: string): string | undefined {
+  const sealed = parseSealed(text, where);
+  for (let len = path.length; len >= 0; len--) {
+    try {
+      return new TextDecoder().decode(open(key, sealed, aadOf(path.slice(0, len)), where));
+    } catch {
+      // try the parent path
+    }
+  }
+  return undefined;
+}
+
+/** Decrypts every value of `file` with an already recovered data key. */
+export function decryptTree(file: EncryptedFile, key: Uint8Array, log: Logger, options: DecryptOptions = {}): Tree {
+  const judge = makeJudge(file.metadata.selection);
+  const mac = new MacHasher(file.metadata.macOnlyEncrypted);
+  const tree = walkTree(file.tree, (node, at): Scalar | CommentNode => {
+    const where = at.path.join('.') || '(top level)';
+    const encrypted = judge(at.path, at.comments, node.t === 'comment');
+    if (node.t === 'comment') {
+      if (!encrypted || node.v === '' || !isEncrypted(node.v)) {
+        if (encrypted && node.v !== '') log.warn(`sops: ${where}: comment is not encrypted; kept as it is`);
+        return node;
+      }
+      const text = openComment(key, node.v, at.path, where);
+      if (text !== undefined) return { ...node, v: text };
+      log.warn(`sops: ${where}: could not decrypt a comment; kept as it is`);
+      return node;
+    }
+    if (!encrypted) {
+      mac.add(scalarBytes(node), false);
+      return node;
+    }
+    if (node.t === 'null') return node;
+    if (node.t !== 'str') throw new FormatError(`sops: ${where}: value should be encrypted but is not a string`);
+    if (node.v === '') return node;
+    const sealed = parseSealed(node.v, where);
+    const parsed = parseTyped(sealed.type, open(key, sealed, aadOf(at.path), where), where, options.rawStrings ?? false);
+    if (typeof parsed === 'string') throw new DecryptValueError(`sops: ${where}: a value cannot have type comment`);
+    mac.add(scalarBytes(parsed), true);
+    return parsed;
+  });
+  if (!options.ignoreMac) verifyMac(file.metadata.mac, mac.hex(), key, file.metadata.lastModified);
+  return tree;
+}
+
+/** Recovers the data key through the key groups and decrypts the file. */
+export async function decryptFile(file: EncryptedFile, ctx: Context, options: DecryptOptions = {}): Promise<DecryptedFile> {
+  const dataKey = await recoverDataKey(file.metadata, ctx, options.decryptionOrder ?? DEFAULT_DECRYPTION_ORDER);
+  return { tree: decryptTree(file, dataKey, ctx.log, options), metadata: file.metadata, dataKey };
+}

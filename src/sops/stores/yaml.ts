@@ -1,0 +1,126 @@
+/**
+ * YAML store: reads a (multi-document) YAML stream into the ordered tree with
+ * yaml.v3 scalar typing, comments as tree items, aliases expanded and duplicate
+ * keys rejected; writes a tree back as YAML (see yaml-emit.ts).
+ */
+
+import { isAlias, isMap, isScalar, isSeq, type Node as YamlNode, parseAllDocuments, type Document } from 'yaml';
+import { FormatError } from '../../errors.js';
+import type { CommentNode, MapEntry, MapNode, Node, SeqNode } from '../tree.js';
+import { resolvePlain } from './yaml-scalars.js';
+
+export { emitYaml } from './yaml-emit.js';
+
+const TAG = 'tag:yaml.org,2002:';
+
+/** Splits a yaml-library comment into sops comment items (one per non-empty line). */
+function commentLines(text: string | null | undefined, inline = false): CommentNode[] {
+  if (!text) return [];
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line, i) => (inline && i === 0 ? { t: 'comment', v: line, inline: true } : { t: 'comment', v: line }));
+}
+
+class Reader {
+  constructor(
+    private readonly doc: Document.Parsed,
+    private readonly source: string,
+  ) {}
+
+  /** Whether a node's trailing comment starts on the node's own line. */
+  private sameLine(node: YamlNode): boolean {
+    const end = node.range?.[1];
+    if (end === undefined) return false;
+    const lineEnd = this.source.indexOf('\n', end);
+    return this.source.slice(end, lineEnd === -1 ? undefined : lineEnd).includes('#');
+  }
+
+  private trailing(node: YamlNode): { inline: CommentNode[]; after: CommentNode[] } {
+    const lines = commentLines(node.comment, false);
+    if (lines.length === 0 || !isScalar(node) || !this.sameLine(node)) return { inline: [], after: lines };
+    const [first, ...rest] = lines;
+    return { inline: first ? [{ ...first, inline: true }] : [], after: rest };
+  }
+
+  scalar(node: YamlNode, where: string): Node {
+    if (!isScalar(node)) throw new FormatError(`yaml: ${where}: unexpected node`);
+    const tag = node.tag?.startsWith(TAG) ? node.tag.slice(TAG.length) : node.tag;
+    if (tag === 'binary') {
+      const bytes = node.value instanceof Uint8Array ? node.value : new Uint8Array();
+      return { t: 'str', v: new TextDecoder().decode(bytes) };
+    }
+    const text = typeof node.value === 'string' ? node.value : String(node.source ?? '');
+    if (tag === 'str') return { t: 'str', v: text };
+    if (node.type === 'PLAIN' || tag === 'int' || tag === 'float' || tag === 'bool' || tag === 'null') {
+      return resolvePlain(text);
+    }
+    return { t: 'str', v: text };
+  }
+
+  node(node: YamlNode | null, where: string, depth: number): Node {
+    if (depth > 256) throw new FormatError(`yaml: ${where}: nesting is too deep`);
+    if (node === null) return { t: 'null' };
+    if (isAlias(node)) {
+      const target = node.resolve(this.doc);
+      if (!target) throw new FormatError(`yaml: ${where}: unknown alias *${node.source}`);
+      return this.node(target, where, depth + 1);
+    }
+    if (isMap(node)) return this.map(node, where, depth);
+    if (isSeq(node)) {
+      const out: SeqNode = { t: 'seq', items: [] };
+      node.items.forEach((item, i) => {
+        const child = item as YamlNode | null;
+        out.items.push(...commentLines(child?.commentBefore));
+        const { inline, after } = child ? this.trailing(child) : { inline: [], after: [] };
+        out.items.push(...inline, this.node(child, `${where}[${i}]`, depth + 1), ...after);
+      });
+      out.items.push(...commentLines(node.comment));
+      return out;
+    }
+    return this.scalar(node, where);
+  }
+
+  map(node: YamlNode, where: string, depth: number): MapNode {
+    if (!isMap(node)) throw new FormatError(`yaml: ${where || 'document'}: expected a mapping at the top level`);
+    const out: MapNode = { t: 'map', items: [] };
+    const seen = new Set<string>();
+    for (const pair of node.items) {
+      const keyNode = pair.key as YamlNode | null;
+      if (keyNode && !isScalar(keyNode)) throw new FormatError(`yaml: ${where}: map keys must be strings`);
+      const keyValue = keyNode ? this.scalar(keyNode, where) : { t: 'null' as const };
+      if (keyValue.t !== 'str') throw new FormatError(`yaml: ${where}: map keys must be strings (tree contains a non-string key)`);
+      const key = keyValue.v;
+      if (seen.has(key)) throw new FormatError(`yaml: ${where}: mapping key ${JSON.stringify(key)} already defined`);
+      seen.add(key);
+      out.items.push(...commentLines(keyNode?.commentBefore), ...commentLines(keyNode?.comment));
+      const value = pair.value as YamlNode | null;
+      out.items.push(...commentLines(value?.commentBefore));
+      const { inline, after } = value ? this.trailing(value) : { inline: [], after: [] };
+      const entry: MapEntry = { key, value: this.node(value, where ? `${where}.${key}` : key, depth + 1) };
+      out.items.push(...inline, entry, ...after);
+    }
+    out.items.push(...commentLines(node.comment));
+    return out;
+  }
+}
+
+/** Parses a YAML stream; every document must be a mapping (or empty). */
+export function parseYaml(source: string): MapNode[] {
+  if (source.length === 0) throw new FormatError('yaml: file cannot be completely empty');
+  const docs = parseAllDocuments(source, { schema: 'failsafe', uniqueKeys: false, prettyErrors: false });
+  if (!Array.isArray(docs)) return [];
+  return docs.map((doc, i) => {
+    const [error] = doc.errors;
+    if (error) {
+      const line = error.linePos?.[0]?.line;
+      throw new FormatError(`yaml: document ${i}${line ? ` line ${line}` : ''}: ${error.code.toLowerCase().replaceAll('_', ' ')}`);
+    }
+    const reader = new Reader(doc, source);
+    const contents = doc.contents as YamlNode | null;
+    const map: MapNode = contents === null ? { t: 'map', items: [] } : reader.map(contents, '', 0);
+    map.items.unshift(...commentLines(doc.commentBefore));
+    map.items.push(...commentLines(doc.comment));
+    return map;
+  });
+}

@@ -1,0 +1,89 @@
+/**
+ * Shared contracts of the core: the injected Context and the two extension points,
+ * master keys (`KeyType`) and secret backends (`BackendType`). Providers import only
+ * this file, `errors.ts` and `settings.ts`.
+ */
+
+import type { Settings } from './settings.js';
+
+/** Diagnostics sink. Messages must never contain secret values. */
+export interface Logger {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+/** Result of running an external program (gpg, an age key command, helm…). */
+export interface RunResult {
+  code: number;
+  stdout: Uint8Array;
+  stderr: string;
+}
+
+export interface RunOptions {
+  input?: Uint8Array;
+  env?: Readonly<Record<string, string>>;
+  signal?: AbortSignal;
+}
+
+/** Everything that touches the world, injected so surfaces and tests stay hermetic. */
+export interface Context {
+  settings: Settings;
+  readFile(path: string): Promise<Uint8Array>;
+  run(command: string, args: readonly string[], options?: RunOptions): Promise<RunResult>;
+  fetch: typeof globalThis.fetch;
+  now(): Date;
+  log: Logger;
+  signal?: AbortSignal;
+}
+
+/** The identifying fields of a master key as stored in metadata (no `enc`, no `created_at`). */
+export type KeyFields = Readonly<Record<string, unknown>>;
+
+/**
+ * A master key type: wraps and unwraps (a part of) the data key.
+ * `Ref` is the parsed identity of one key, e.g. an age recipient or a KMS ARN.
+ */
+export interface KeyType<Ref> {
+  /** Wire id: the metadata list name, e.g. `age`, `pgp`, `hc_vault`. */
+  readonly id: string;
+  /** Whether metadata entries of this type carry `created_at` (all but age). */
+  readonly hasCreatedAt: boolean;
+  parseRef(fields: KeyFields): Ref;
+  formatRef(ref: Ref): Record<string, unknown>;
+  /** A short, secret-free name of the key for reports, e.g. `age1abc…`. */
+  describe(ref: Ref): string;
+  wrap(ref: Ref, part: Uint8Array, ctx: Context): Promise<string>;
+  /** The unwrapped part, or null when no identity for this key is available here. Throws when broken. */
+  unwrap(ref: Ref, enc: string, ctx: Context): Promise<Uint8Array | null>;
+  /** Parses a CLI / `.sops.yaml` key list entry. */
+  parseFlag?(text: string): Ref;
+}
+
+/** A declared setting of a backend: used for --help, docs and log redaction. */
+export interface SettingSpec {
+  name: string;
+  required: boolean;
+  secret: boolean;
+  description: string;
+}
+
+export interface ReadOptions {
+  version?: string;
+  signal?: AbortSignal;
+}
+
+export interface BackendInstance {
+  /** The secret's data, or undefined when it does not exist. */
+  read(path: string, options: ReadOptions): Promise<unknown>;
+  close?(): Promise<void>;
+}
+
+/** A secret backend for `<scheme:path#key>` placeholders. */
+export interface BackendType<Config> {
+  readonly scheme: string;
+  readonly settings: readonly SettingSpec[];
+  /** Validates settings; no I/O. */
+  configure(settings: Settings): Config;
+  create(config: Config, ctx: Context): BackendInstance;
+}
