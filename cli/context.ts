@@ -30,7 +30,11 @@ function run(command: string, args: readonly string[], options: RunOptions = {})
     child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
     child.on('error', reject);
     child.on('close', (code) =>
-      resolve({ code: code ?? 1, stdout: new Uint8Array(Buffer.concat(out)), stderr: Buffer.concat(err).toString('utf8') }),
+      resolve({
+        code: code ?? 1,
+        stdout: new Uint8Array(Buffer.concat(out)),
+        stderr: Buffer.concat(err).toString('utf8'),
+      }),
     );
     child.stdin.end(options.input ?? undefined);
   });

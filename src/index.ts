@@ -4,20 +4,20 @@
  */
 
 export * from './errors.js';
-export { Settings } from './settings.js';
-export type { Context, KeyType, Logger, RunOptions, RunResult, BackendType } from './types.js';
 export { keyTypeIds } from './keys/index.js';
-export { decryptFile, decryptTree, type DecryptOptions, type DecryptedFile } from './sops/decrypt.js';
+export { Settings } from './settings.js';
+export { DEFAULT_DECRYPTION_ORDER } from './sops/data-key.js';
+export { type DecryptedFile, type DecryptOptions, decryptFile, decryptTree } from './sops/decrypt.js';
 export {
+  type DecryptTextOptions,
   decryptText,
   emitPlain,
-  type Format,
   FORMATS,
+  type Format,
   formatForPath,
   isFormat,
   loadEncrypted,
-  type DecryptTextOptions,
 } from './sops/file.js';
-export type { Metadata, KeyEntry } from './sops/metadata.js';
-export type { Tree, Node, MapNode } from './sops/tree.js';
-export { DEFAULT_DECRYPTION_ORDER } from './sops/data-key.js';
+export type { KeyEntry, Metadata } from './sops/metadata.js';
+export type { MapNode, Node, Tree } from './sops/tree.js';
+export type { BackendType, Context, KeyType, Logger, RunOptions, RunResult } from './types.js';

@@ -60,10 +60,29 @@ export function decryptCommand(): Command {
     .argument('[file]', 'encrypted file, or - for stdin')
     .option('-i, --in-place', 'write the plaintext back to the file')
     .option('--output <path>', 'write the plaintext to this file instead of stdout')
-    .addOption(new Option('--input-type <type>', 'input store (default: by file extension)').choices(['yaml', 'json', 'dotenv', 'ini', 'binary']))
-    .addOption(new Option('--output-type <type>', 'output store (default: the input store)').choices(['yaml', 'json', 'dotenv', 'ini', 'binary']))
+    .addOption(
+      new Option('--input-type <type>', 'input store (default: by file extension)').choices([
+        'yaml',
+        'json',
+        'dotenv',
+        'ini',
+        'binary',
+      ]),
+    )
+    .addOption(
+      new Option('--output-type <type>', 'output store (default: the input store)').choices([
+        'yaml',
+        'json',
+        'dotenv',
+        'ini',
+        'binary',
+      ]),
+    )
     .option('--ignore-mac', 'decrypt even when the MAC does not match')
-    .option('--decryption-order <types>', 'comma-separated key types to try first (env SOPS_DECRYPTION_ORDER; default age,pgp)')
+    .option(
+      '--decryption-order <types>',
+      'comma-separated key types to try first (env SOPS_DECRYPTION_ORDER; default age,pgp)',
+    )
     .option('--indent <n>', 'indentation of YAML/JSON output')
     .option('--filename-override <name>', 'file name used to pick the store (useful with stdin)')
     .option('--verbose', 'print diagnostics on stderr')

@@ -42,7 +42,13 @@ export function newIv(): Uint8Array {
   return new Uint8Array(randomBytes(IV_SIZE));
 }
 
-export function seal(key: Uint8Array, plaintext: Uint8Array, aad: string, type: string, iv: Uint8Array = newIv()): Sealed {
+export function seal(
+  key: Uint8Array,
+  plaintext: Uint8Array,
+  aad: string,
+  type: string,
+  iv: Uint8Array = newIv(),
+): Sealed {
   const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: 16 });
   cipher.setAAD(Buffer.from(aad, 'utf8'));
   const data = Buffer.concat([cipher.update(plaintext), cipher.final()]);

@@ -51,7 +51,11 @@ async function recoverPart(keys: readonly KeyEntry[], report: GroupReport, ctx: 
   return null;
 }
 
-export async function recoverDataKey(meta: Metadata, ctx: Context, order = DEFAULT_DECRYPTION_ORDER): Promise<Uint8Array> {
+export async function recoverDataKey(
+  meta: Metadata,
+  ctx: Context,
+  order = DEFAULT_DECRYPTION_ORDER,
+): Promise<Uint8Array> {
   const reports: GroupReport[] = [];
   const parts: Uint8Array[] = [];
   for (const [group, keys] of meta.keyGroups.entries()) {

@@ -75,7 +75,12 @@ export function decryptTree(file: EncryptedFile, key: Uint8Array, log: Logger, o
     if (node.t !== 'str') throw new FormatError(`sops: ${where}: value should be encrypted but is not a string`);
     if (node.v === '') return node;
     const sealed = parseSealed(node.v, where);
-    const parsed = parseTyped(sealed.type, open(key, sealed, aadOf(at.path), where), where, options.rawStrings ?? false);
+    const parsed = parseTyped(
+      sealed.type,
+      open(key, sealed, aadOf(at.path), where),
+      where,
+      options.rawStrings ?? false,
+    );
     if (typeof parsed === 'string') throw new DecryptValueError(`sops: ${where}: a value cannot have type comment`);
     mac.add(scalarBytes(parsed), true);
     return parsed;
@@ -85,7 +90,11 @@ export function decryptTree(file: EncryptedFile, key: Uint8Array, log: Logger, o
 }
 
 /** Recovers the data key through the key groups and decrypts the file. */
-export async function decryptFile(file: EncryptedFile, ctx: Context, options: DecryptOptions = {}): Promise<DecryptedFile> {
+export async function decryptFile(
+  file: EncryptedFile,
+  ctx: Context,
+  options: DecryptOptions = {},
+): Promise<DecryptedFile> {
   const dataKey = await recoverDataKey(file.metadata, ctx, options.decryptionOrder ?? DEFAULT_DECRYPTION_ORDER);
   return { tree: decryptTree(file, dataKey, ctx.log, options), metadata: file.metadata, dataKey };
 }

@@ -5,7 +5,7 @@
 
 import { FormatError, KeywardError, MetadataError } from '../errors.js';
 import type { Context } from '../types.js';
-import { type DecryptOptions, type DecryptedFile, decryptFile, type EncryptedFile } from './decrypt.js';
+import { type DecryptedFile, type DecryptOptions, decryptFile, type EncryptedFile } from './decrypt.js';
 import { readMetadata } from './metadata.js';
 import { emitYaml, parseYaml } from './stores/yaml.js';
 import { type MapNode, type Tree, takeEntry, toPlain } from './tree.js';

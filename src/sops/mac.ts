@@ -9,7 +9,10 @@ import { MacMismatchError } from '../errors.js';
 import { formatSealed, open, parseSealed, seal } from './cipher.js';
 
 /** SHA-256("sops"): the prefix fed to the hash when `mac_only_encrypted` is set. */
-const MAC_ONLY_ENCRYPTED_PREFIX = Buffer.from('8a3fd2ad54ce66527b1034f3d147be0b0b975b3bf44f72c6fdadec8176f27d69', 'hex');
+const MAC_ONLY_ENCRYPTED_PREFIX = Buffer.from(
+  '8a3fd2ad54ce66527b1034f3d147be0b0b975b3bf44f72c6fdadec8176f27d69',
+  'hex',
+);
 
 export class MacHasher {
   private readonly hash: Hash = createHash('sha512');
@@ -38,7 +41,8 @@ export function sealMac(mac: string, key: Uint8Array, lastModified: string): str
 
 /** Compares the stored MAC with the computed one; throws MacMismatchError when they differ. */
 export function verifyMac(stored: string | undefined, computed: string, key: Uint8Array, lastModified: string): void {
-  if (stored === undefined) throw new MacMismatchError('sops: the file has no MAC (use --ignore-mac to decrypt anyway)');
+  if (stored === undefined)
+    throw new MacMismatchError('sops: the file has no MAC (use --ignore-mac to decrypt anyway)');
   let expected: string;
   try {
     expected = Buffer.from(open(key, parseSealed(stored, 'sops.mac'), lastModified, 'sops.mac')).toString('utf8');

@@ -4,7 +4,7 @@
  */
 
 import { MetadataError } from '../errors.js';
-import { type Selection, SELECTION_FIELDS, type SelectionField, selectionFrom } from './selection.js';
+import { SELECTION_FIELDS, type Selection, type SelectionField, selectionFrom } from './selection.js';
 
 /** One master key entry of a key group: its type id, identity fields, wrapped part. */
 export interface KeyEntry {

@@ -61,7 +61,8 @@ export interface Tree {
 }
 
 export const str = (v: string): StrNode => ({ t: 'str', v });
-export const comment = (v: string, inline = false): CommentNode => (inline ? { t: 'comment', v, inline } : { t: 'comment', v });
+export const comment = (v: string, inline = false): CommentNode =>
+  inline ? { t: 'comment', v, inline } : { t: 'comment', v };
 export const emptyMap = (): MapNode => ({ t: 'map', items: [] });
 
 export function isComment(item: MapEntry | Node): item is CommentNode {

@@ -58,8 +58,18 @@ export function scalarType(node: Scalar): string {
 }
 
 const goBools = new Map<string, boolean>([
-  ['1', true], ['t', true], ['T', true], ['TRUE', true], ['true', true], ['True', true],
-  ['0', false], ['f', false], ['F', false], ['FALSE', false], ['false', false], ['False', false],
+  ['1', true],
+  ['t', true],
+  ['T', true],
+  ['TRUE', true],
+  ['true', true],
+  ['True', true],
+  ['0', false],
+  ['f', false],
+  ['F', false],
+  ['FALSE', false],
+  ['false', false],
+  ['False', false],
 ]);
 
 /** Go `strconv.ParseFloat` syntax (decimal, exponent, inf/nan words, underscores not allowed). */

@@ -5,7 +5,7 @@
  */
 
 import type { CommentNode, MapEntry, MapNode, Node, Scalar, SeqNode } from '../tree.js';
-import { canBePlain, doubleQuoted, formatYamlFloat } from './yaml-scalars.js';
+import { canBePlain, doubleQuoted, formatYamlFloat, hasSpecialChar } from './yaml-scalars.js';
 
 export interface YamlEmitOptions {
   indent?: number;
@@ -36,7 +36,7 @@ function stringText(s: string): string {
 
 /** A literal block is used for multi-line strings whose lines survive one unchanged. */
 function literalBlock(s: string, pad: string): string[] | undefined {
-  if (!s.includes('\n') || /[\r\t\u0000-\u0008\u000b-\u001f\u007f\u0085\u2028\u2029\ufeff]/.test(s)) return undefined;
+  if (!s.includes('\n') || hasSpecialChar(s, false)) return undefined;
   const body = s.replace(/\n+$/, '');
   if (body === '' || body.startsWith(' ') || /[ ]\n|[ ]$/.test(body)) return undefined;
   const trailing = s.length - body.length;
@@ -58,17 +58,20 @@ class Emitter {
   value(prefix: string, node: Node, pad: string, inline: CommentNode | undefined): void {
     const tail = inline ? ` #${inline.v}` : '';
     const childPad = pad + ' '.repeat(this.step);
-    if (node.t === 'map') {
-      if (node.items.length === 0) return void this.out.push(`${prefix} {}${tail}`);
-      this.out.push(prefix + tail);
-      return this.mapBody(node, childPad);
+    if (node.t === 'map' || node.t === 'seq') {
+      if (node.items.length === 0) {
+        this.out.push(`${prefix} ${node.t === 'map' ? '{}' : '[]'}${tail}`);
+      } else {
+        this.out.push(prefix + tail);
+        if (node.t === 'map') this.mapBody(node, childPad);
+        else this.seqBody(node, childPad);
+      }
+      return;
     }
-    if (node.t === 'seq') {
-      if (node.items.length === 0) return void this.out.push(`${prefix} []${tail}`);
-      this.out.push(prefix + tail);
-      return this.seqBody(node, childPad);
+    if (node.t === 'comment') {
+      this.out.push(`${prefix}${tail}`);
+      return;
     }
-    if (node.t === 'comment') return void this.out.push(`${prefix}${tail}`);
     const text = node.t === 'str' ? node.v : undefined;
     const block = text === undefined ? undefined : literalBlock(text, childPad);
     if (block) {

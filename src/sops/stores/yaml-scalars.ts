@@ -10,15 +10,21 @@ const NULLS = new Set(['', '~', 'null', 'Null', 'NULL']);
 const TRUES = new Set(['true', 'True', 'TRUE']);
 const FALSES = new Set(['false', 'False', 'FALSE']);
 const SPECIAL_FLOATS = new Map<string, number>([
-  ['.nan', Number.NaN], ['.NaN', Number.NaN], ['.NAN', Number.NaN],
-  ['.inf', Infinity], ['.Inf', Infinity], ['.INF', Infinity],
-  ['+.inf', Infinity], ['+.Inf', Infinity], ['+.INF', Infinity],
-  ['-.inf', -Infinity], ['-.Inf', -Infinity], ['-.INF', -Infinity],
+  ['.nan', Number.NaN],
+  ['.NaN', Number.NaN],
+  ['.NAN', Number.NaN],
+  ['.inf', Infinity],
+  ['.Inf', Infinity],
+  ['.INF', Infinity],
+  ['+.inf', Infinity],
+  ['+.Inf', Infinity],
+  ['+.INF', Infinity],
+  ['-.inf', -Infinity],
+  ['-.Inf', -Infinity],
+  ['-.INF', -Infinity],
 ]);
 /** YAML 1.1 booleans that yaml.v3 reads as strings but quotes on output for older readers. */
-const YAML11_WORDS = new Set(
-  'y Y yes Yes YES n N no No NO on On ON off Off OFF'.split(' '),
-);
+const YAML11_WORDS = new Set('y Y yes Yes YES n N no No NO on On ON off Off OFF'.split(' '));
 const YAML_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -44,14 +50,13 @@ function daysIn(year: number, month: number): number {
 export function resolveTimestamp(s: string): string | undefined {
   if (!/^\d{4}-/.test(s)) return undefined;
   const m =
-    /^(\d{4})-(\d{1,2})-(\d{1,2})(?:(?:[Tt]|(?<sp> ))(\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.(\d{1,9}))?(?<z>Z|[+-]\d{2}:\d{2})?)?$/.exec(
+    /^(?<y>\d{4})-(?<mo>\d{1,2})-(?<d>\d{1,2})(?:(?:[Tt]|(?<sp> ))(?<h>\d{1,2}):(?<mi>\d{1,2}):(?<sec>\d{1,2})(?:\.(?<frac>\d{1,9}))?(?<z>Z|[+-]\d{2}:\d{2})?)?$/.exec(
       s,
     );
-  if (!m) return undefined;
-  const [, y = '', mo = '', d = '', h, mi, sec, frac] = m;
-  const zone = m.groups?.z;
+  if (!m?.groups) return undefined;
+  const { y = '', mo = '', d = '', h, mi, sec, frac, sp, z: zone } = m.groups;
   const hasTime = h !== undefined;
-  if (hasTime && (m.groups?.sp === undefined) === (zone === undefined)) return undefined;
+  if (hasTime && (sp === undefined) === (zone === undefined)) return undefined;
   const month = Number(mo);
   const day = Number(d);
   if (month < 1 || month > 12 || day < 1 || day > daysIn(Number(y), month)) return undefined;
@@ -83,21 +88,37 @@ export function resolvePlain(s: string): Scalar {
   return { t: 'str', v: s };
 }
 
+/** Control characters, and the line/byte-order marks YAML treats specially. `\n` counts unless allowed. */
+export function hasSpecialChar(s: string, newlines: boolean): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x0a) {
+      if (newlines) return true;
+      continue;
+    }
+    if (c < 0x20 || c === 0x7f || c === 0x85 || c === 0x2028 || c === 0x2029 || c === 0xfeff) return true;
+  }
+  return false;
+}
+
 /** True when a string can be written as a plain YAML scalar and read back as the same string. */
 export function canBePlain(s: string): boolean {
   if (s === '' || s !== s.trim()) return false;
   if (resolvePlain(s).t !== 'str' || YAML11_WORDS.has(s)) return false;
   if (/^[-?:,[\]{}#&*!|>'"%@`]/.test(s) && !/^[-?:][^\s,[\]{}]/.test(s)) return false;
   if (s === '-' || s.startsWith('- ') || s.startsWith('---') || s.startsWith('...')) return false;
-  if (/[\n\r\t\u0000-\u001f\u007f\u0085\u2028\u2029\ufeff]/.test(s)) return false;
+  if (hasSpecialChar(s, true)) return false;
   if (s.includes(': ') || s.includes(' #') || s.endsWith(':')) return false;
-  if (/[\[\]{},]/.test(s)) return false;
+  if (/[[\]{},]/.test(s)) return false;
   return true;
 }
 
 /** A YAML double-quoted scalar. */
 export function doubleQuoted(s: string): string {
-  return JSON.stringify(s).replace(/[\u0085\u2028\u2029\u007f]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(s).replace(
+    /[\u0085\u2028\u2029\u007f]/g,
+    (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /** Go `strconv.FormatFloat(v, 'g', -1, 64)` with yaml.v3's `.inf`/`.nan` words. */

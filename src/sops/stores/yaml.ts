@@ -4,7 +4,7 @@
  * keys rejected; writes a tree back as YAML (see yaml-emit.ts).
  */
 
-import { isAlias, isMap, isScalar, isSeq, type Node as YamlNode, parseAllDocuments, type Document } from 'yaml';
+import { type Document, isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Node as YamlNode } from 'yaml';
 import { FormatError } from '../../errors.js';
 import type { CommentNode, MapEntry, MapNode, Node, SeqNode } from '../tree.js';
 import { resolvePlain } from './yaml-scalars.js';
@@ -89,7 +89,8 @@ class Reader {
       const keyNode = pair.key as YamlNode | null;
       if (keyNode && !isScalar(keyNode)) throw new FormatError(`yaml: ${where}: map keys must be strings`);
       const keyValue = keyNode ? this.scalar(keyNode, where) : { t: 'null' as const };
-      if (keyValue.t !== 'str') throw new FormatError(`yaml: ${where}: map keys must be strings (tree contains a non-string key)`);
+      if (keyValue.t !== 'str')
+        throw new FormatError(`yaml: ${where}: map keys must be strings (tree contains a non-string key)`);
       const key = keyValue.v;
       if (seen.has(key)) throw new FormatError(`yaml: ${where}: mapping key ${JSON.stringify(key)} already defined`);
       seen.add(key);
@@ -114,7 +115,9 @@ export function parseYaml(source: string): MapNode[] {
     const [error] = doc.errors;
     if (error) {
       const line = error.linePos?.[0]?.line;
-      throw new FormatError(`yaml: document ${i}${line ? ` line ${line}` : ''}: ${error.code.toLowerCase().replaceAll('_', ' ')}`);
+      throw new FormatError(
+        `yaml: document ${i}${line ? ` line ${line}` : ''}: ${error.code.toLowerCase().replaceAll('_', ' ')}`,
+      );
     }
     const reader = new Reader(doc, source);
     const contents = doc.contents as YamlNode | null;

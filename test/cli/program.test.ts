@@ -1,0 +1,53 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { keyward, REPO, run, tempDir } from '../helpers/proc.js';
+import { toolPath } from '../rig/paths.js';
+
+const dir = tempDir();
+
+describe('keyward command line', () => {
+  it('--help lists the commands and the exit codes', async () => {
+    const res = await keyward(['--help']);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/^\s+decrypt \[options\] \[file\]/m);
+    expect(res.stdout).toMatch(/^\s+keygen/m);
+    expect(res.stdout).toContain('51   MAC mismatch');
+  });
+
+  it('--version prints the package version', async () => {
+    const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-v']) {
+      const res = await keyward([flag]);
+      expect(res.code).toBe(0);
+      expect(res.stdout).toBe(`${pkg.version}\n`);
+    }
+  });
+
+  it('is runnable as `npx keyward` in the checkout', async () => {
+    const res = await run('npx', ['--no-install', 'keyward', '--version']);
+    expect(res.code).toBe(0);
+    expect(res.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('rejects unknown commands and options with exit 8 and a hint', async () => {
+    const res = await keyward(['frobnicate']);
+    expect(res.code).toBe(8);
+    expect(res.stderr).toContain("unknown command 'frobnicate'");
+    expect((await keyward(['decrypt', '--no-such-flag'])).code).toBe(8);
+  });
+
+  it('keygen prints a new identity whose recipient the real age accepts', async () => {
+    const res = await keyward(['keygen']);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/^AGE-SECRET-KEY-1[0-9A-Z]+$/m);
+    const recipient = /Public key: (age1\w+)/.exec(res.stderr)?.[1] ?? '';
+    expect(res.stdout).toContain(`# public key: ${recipient}`);
+    const keyFile = join(dir, 'id.txt');
+    writeFileSync(keyFile, res.stdout, { mode: 0o600 });
+    const enc = await run(toolPath('age'), ['-r', recipient, '-a'], { input: 'age interop' });
+    expect(enc.code).toBe(0);
+    const dec = await run(toolPath('age'), ['-d', '-i', keyFile], { input: enc.stdout });
+    expect(dec.stdout).toBe('age interop');
+  });
+});

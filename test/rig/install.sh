@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Installs the real components keyward's tests run against — sops, age, local-kms,
+# an OpenBao (or Vault) server, gpg — at pinned versions into a cache folder outside
+# the repository (KEYWARD_RIG_DIR, default ~/.cache/keyward-rig). What is already
+# there at the pinned version is skipped. Any failure stops with a clear message:
+# the tests never run against a missing tool.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=versions.env
+. "$here/versions.env"
+
+RIG_DIR=${KEYWARD_RIG_DIR:-$HOME/.cache/keyward-rig}
+bin=$RIG_DIR/bin
+stamps=$RIG_DIR/stamps
+logs=$RIG_DIR/logs
+mkdir -p "$bin" "$stamps" "$logs"
+
+say() { printf 'rig: %s\n' "$*" >&2; }
+die() {
+  say "FAILED: $*"
+  exit 1
+}
+
+stamped() { [ -f "$stamps/$1" ] && [ "$(cat "$stamps/$1")" = "$2" ]; }
+stamp() { printf '%s\n' "$2" >"$stamps/$1"; }
+
+# Runs a build step with its output in a log; on failure shows the end of the log.
+logged() {
+  local name=$1
+  shift
+  local log="$logs/$name.log"
+  local start=$SECONDS
+  if "$@" >"$log" 2>&1; then
+    say "$name built in $((SECONDS - start))s"
+    return 0
+  fi
+  say "$name failed after $((SECONDS - start))s; last lines of $log:"
+  tail -n 15 "$log" >&2
+  return 1
+}
+
+require_go() {
+  command -v go >/dev/null 2>&1 || die "the Go toolchain is needed to build sops, age, local-kms and OpenBao (install Go >= 1.25 and reach the Go module proxy)"
+  export GOBIN=$bin CGO_ENABLED=0 GOFLAGS=-mod=mod GOTOOLCHAIN=${GOTOOLCHAIN:-auto}
+}
+
+go_tool() { # go_tool NAME CHECK_BINARY MODULE VERSION
+  local name=$1 check=$2 module=$3 version=$4
+  if stamped "$name" "$module@$version" && [ -x "$bin/$check" ]; then
+    say "$name $version already installed"
+    return
+  fi
+  require_go
+  logged "$name" go install "$module@$version" || die "could not build $name ($module@$version)"
+  [ -x "$bin/$check" ] || die "$name: $bin/$check missing after go install"
+  stamp "$name" "$module@$version"
+}
+
+# The Vault-API server: OpenBao through its wrapper module, else HashiCorp Vault the same way.
+vault_server() {
+  if [ -x "$bin/rig-vault" ] && { stamped rig-vault "openbao@$OPENBAO_VERSION" || stamped rig-vault "vault@$VAULT_VERSION"; }; then
+    say "vault-api server ($(cat "$stamps/rig-vault")) already installed"
+    return
+  fi
+  require_go
+  if logged openbao bash -c "cd '$here/openbao' && go build -trimpath -o '$bin/rig-vault' ."; then
+    stamp rig-vault "openbao@$OPENBAO_VERSION"
+    return
+  fi
+  say "OpenBao could not be built; building HashiCorp Vault $VAULT_VERSION the same way"
+  logged vault bash -c "cd '$here/vault' && go build -trimpath -o '$bin/rig-vault' ." ||
+    die "neither OpenBao nor Vault could be built (logs: $logs/openbao.log, $logs/vault.log)"
+  stamp rig-vault "vault@$VAULT_VERSION"
+}
+
+gpg_tool() {
+  if command -v gpg >/dev/null 2>&1; then
+    say "gpg $(gpg --version | head -n 1 | awk '{print $3}') present"
+    return
+  fi
+  command -v apt-get >/dev/null 2>&1 || die "gpg is missing and apt-get is not available to install gnupg"
+  local sudo=''
+  [ "$(id -u)" -eq 0 ] || sudo='sudo'
+  logged gnupg bash -c "$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q gnupg" ||
+    die "could not install gnupg"
+}
+
+go_tool sops sops "$SOPS_MODULE" "$SOPS_VERSION"
+go_tool age age-keygen "$AGE_MODULE" "$AGE_VERSION"
+go_tool local-kms local-kms "$LOCAL_KMS_MODULE" "$LOCAL_KMS_VERSION"
+vault_server
+gpg_tool
+say "ready in $RIG_DIR"

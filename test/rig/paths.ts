@@ -1,0 +1,51 @@
+/**
+ * Where the test rig keeps its tools, and the names of the environment variables
+ * through which the global setup hands server addresses to the tests.
+ */
+
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+export const RIG_DIR = process.env.KEYWARD_RIG_DIR ?? join(homedir(), '.cache', 'keyward-rig');
+export const RIG_BIN = join(RIG_DIR, 'bin');
+
+/** Binaries the rig must provide; gpg comes from the system. */
+export const RIG_TOOLS = ['sops', 'age', 'age-keygen', 'local-kms', 'rig-vault'] as const;
+export type RigTool = (typeof RIG_TOOLS)[number];
+
+export const ENV = {
+  vaultAddr: 'KEYWARD_TEST_VAULT_ADDR',
+  vaultToken: 'KEYWARD_TEST_VAULT_TOKEN',
+  vaultKind: 'KEYWARD_TEST_VAULT_KIND',
+  kmsEndpoint: 'KEYWARD_TEST_KMS_ENDPOINT',
+  kmsRegion: 'KEYWARD_TEST_KMS_REGION',
+  kmsKeyArn: 'KEYWARD_TEST_KMS_KEY_ARN',
+} as const;
+
+export function toolPath(tool: RigTool): string {
+  return join(RIG_BIN, tool);
+}
+
+/** The pinned versions from versions.env. */
+export function pinnedVersions(): Record<string, string> {
+  const text = readFileSync(new URL('./versions.env', import.meta.url), 'utf8');
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());
+    if (m?.[1] && m[2] !== undefined) out[m[1]] = m[2];
+  }
+  return out;
+}
+
+/** Names of rig tools that are not installed. */
+export function missingTools(): string[] {
+  return RIG_TOOLS.filter((tool) => !existsSync(toolPath(tool)));
+}
+
+/** A value handed over by the global setup; throws when the rig did not provide it. */
+export function rigEnv(name: (typeof ENV)[keyof typeof ENV]): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`test rig: ${name} is not set; the global setup did not start the servers`);
+  return value;
+}
