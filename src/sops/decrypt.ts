@@ -3,7 +3,7 @@
  * value with its path as AAD, and check the MAC over the plaintext.
  */
 
-import { DecryptValueError, FormatError } from '../errors.js';
+import { DecryptValueError } from '../errors.js';
 import type { Context, Logger } from '../types.js';
 import { isEncrypted, open, parseSealed } from './cipher.js';
 import { DEFAULT_DECRYPTION_ORDER, recoverDataKey } from './data-key.js';
@@ -72,7 +72,9 @@ export function decryptTree(file: EncryptedFile, key: Uint8Array, log: Logger, o
       return node;
     }
     if (node.t === 'null') return node;
-    if (node.t !== 'str') throw new FormatError(`sops: ${where}: value should be encrypted but is not a string`);
+    if (node.t !== 'str' || (node.v !== '' && !isEncrypted(node.v))) {
+      throw new DecryptValueError(`sops: ${where}: value should be encrypted but is plaintext`);
+    }
     if (node.v === '') return node;
     const sealed = parseSealed(node.v, where);
     const parsed = parseTyped(
