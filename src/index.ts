@@ -8,16 +8,8 @@ export { keyTypeIds } from './keys/index.js';
 export { Settings } from './settings.js';
 export { DEFAULT_DECRYPTION_ORDER } from './sops/data-key.js';
 export { type DecryptedFile, type DecryptOptions, decryptFile, decryptTree } from './sops/decrypt.js';
-export {
-  type DecryptTextOptions,
-  decryptText,
-  emitPlain,
-  FORMATS,
-  type Format,
-  formatForPath,
-  isFormat,
-  loadEncrypted,
-} from './sops/file.js';
+export { type DecryptBytesOptions, decryptBytes, emitPlain, loadEncrypted } from './sops/file.js';
 export type { KeyEntry, Metadata } from './sops/metadata.js';
+export { FORMATS, type Format, formatForPath, isFormat, loadStore, type Store } from './sops/stores/index.js';
 export type { MapNode, Node, Tree } from './sops/tree.js';
 export type { BackendType, Context, KeyType, Logger, RunOptions, RunResult } from './types.js';

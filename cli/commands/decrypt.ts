@@ -4,7 +4,7 @@
  */
 
 import { Command, Option } from 'commander';
-import { decryptText, formatForPath, isFormat, KeywardError } from '../../src/index.js';
+import { decryptBytes, formatForPath, isFormat, KeywardError } from '../../src/index.js';
 import { cliContext } from '../context.js';
 import { readInput, writeOutput } from '../io.js';
 
@@ -38,9 +38,9 @@ export async function decryptAction(file: string | undefined, flags: DecryptFlag
   const order = (flags.decryptionOrder ?? process.env.SOPS_DECRYPTION_ORDER)?.split(',').map((s) => s.trim());
   const ctx = cliContext({ verbose: flags.verbose ?? false });
 
-  const input = new TextDecoder().decode(await readInput(file));
+  const input = await readInput(file);
   const indent = parseIndent(flags.indent);
-  const result = await decryptText(
+  const result = await decryptBytes(
     input,
     {
       inputFormat,

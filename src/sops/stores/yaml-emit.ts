@@ -135,3 +135,17 @@ export function emitYaml(documents: readonly MapNode[], options: YamlEmitOptions
   });
   return parts.join('---\n');
 }
+
+/** Serializes a single value (for `--extract`): maps and lists as block YAML, scalars on one line. */
+export function emitYamlValue(node: Node, options: YamlEmitOptions = {}): string {
+  if (node.t === 'map') return emitYaml([node], options);
+  const step = options.indent !== undefined && options.indent >= 2 && options.indent <= 9 ? options.indent : 4;
+  const emitter = new Emitter(step);
+  if (node.t === 'seq') {
+    if (node.items.length === 0) return '[]\n';
+    emitter.seqBody(node, '');
+    return `${emitter.out.join('\n')}\n`;
+  }
+  emitter.value('', node, '', undefined);
+  return `${emitter.out.join('\n').replace(/^ /, '')}\n`;
+}

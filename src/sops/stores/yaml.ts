@@ -6,10 +6,13 @@
 
 import { type Document, isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Node as YamlNode } from 'yaml';
 import { FormatError } from '../../errors.js';
-import type { CommentNode, MapEntry, MapNode, Node, SeqNode } from '../tree.js';
+import { type CommentNode, type MapEntry, type MapNode, type Node, type SeqNode, takeEntry, toPlain } from '../tree.js';
+import type { Store } from './store.js';
+
+import { emitYaml, emitYamlValue } from './yaml-emit.js';
 import { resolvePlain } from './yaml-scalars.js';
 
-export { emitYaml } from './yaml-emit.js';
+export { emitYaml };
 
 const TAG = 'tag:yaml.org,2002:';
 
@@ -127,3 +130,24 @@ export function parseYaml(source: string): MapNode[] {
     return map;
   });
 }
+
+const utf8 = new TextEncoder();
+const decode = (input: Uint8Array) => new TextDecoder().decode(input);
+
+export const yamlStore: Store = {
+  format: 'yaml',
+  parsePlain: (input) => parseYaml(decode(input)),
+  parseEncrypted(input) {
+    const documents = parseYaml(decode(input));
+    const [first, ...rest] = documents;
+    const meta = first ? takeEntry(first, 'sops') : undefined;
+    for (const doc of rest) takeEntry(doc, 'sops');
+    return { documents, metadata: meta === undefined ? undefined : toPlain(meta) };
+  },
+  emitPlain: (documents, options) => utf8.encode(emitYaml(documents, options)),
+  emitEncrypted(documents, metadata, options) {
+    const withMeta = documents.map((doc) => ({ ...doc, items: [...doc.items, { key: 'sops', value: metadata }] }));
+    return utf8.encode(emitYaml(withMeta, options));
+  },
+  emitValue: (node, options) => utf8.encode(emitYamlValue(node, options)),
+};
