@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { asKeywardError } from '../src/index.js';
 import { decryptCommand } from './commands/decrypt.js';
+import { encryptCommand } from './commands/encrypt.js';
 import { keygenCommand } from './commands/keygen.js';
 import { EXIT, EXIT_HELP, exitCodeFor } from './exit-codes.js';
 import { VERSION } from './version.js';
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .version(VERSION, '-v, --version', 'print the keyward version')
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', `\n${EXIT_HELP}\n`);
+  program.addCommand(encryptCommand());
   program.addCommand(decryptCommand());
   program.addCommand(keygenCommand());
   for (const command of [program, ...program.commands]) command.exitOverride();

@@ -6,10 +6,20 @@
 export * from './errors.js';
 export { keyTypeIds } from './keys/index.js';
 export { Settings } from './settings.js';
-export { DEFAULT_DECRYPTION_ORDER } from './sops/data-key.js';
+export { type CreationRule, configIndent, creationRuleFor, findConfig, type SopsConfig } from './sops/config.js';
+export { DEFAULT_DECRYPTION_ORDER, type KeySpec, keySpecFromText } from './sops/data-key.js';
 export { type DecryptedFile, type DecryptOptions, decryptFile, decryptTree } from './sops/decrypt.js';
-export { type DecryptBytesOptions, decryptBytes, emitPlain, loadEncrypted } from './sops/file.js';
+export {
+  type DecryptBytesOptions,
+  decryptBytes,
+  type EncryptBytesOptions,
+  emitPlain,
+  encryptBytes,
+  loadEncrypted,
+  SOPS_FORMAT_VERSION,
+} from './sops/file.js';
 export type { KeyEntry, Metadata } from './sops/metadata.js';
+export { SELECTION_FIELDS, type Selection, type SelectionField, selectionFrom } from './sops/selection.js';
 export { FORMATS, type Format, formatForPath, isFormat, loadStore, type Store } from './sops/stores/index.js';
 export type { MapNode, Node, Tree } from './sops/tree.js';
 export type { BackendType, Context, KeyType, Logger, RunOptions, RunResult } from './types.js';

@@ -3,45 +3,25 @@
  * with sops's flags and exit codes.
  */
 
-import { Command, Option } from 'commander';
-import { decryptBytes, formatForPath, isFormat, KeywardError } from '../../src/index.js';
+import { Command } from 'commander';
+import { decryptBytes } from '../../src/index.js';
+import { formats, type IoFlags, inputTypeOption, outputTarget, outputTypeOption, parseIndent } from '../common.js';
 import { cliContext } from '../context.js';
 import { readInput, writeOutput } from '../io.js';
 
-interface DecryptFlags {
-  inPlace?: boolean;
-  output?: string;
-  inputType?: string;
-  outputType?: string;
+interface DecryptFlags extends IoFlags {
   ignoreMac?: boolean;
   decryptionOrder?: string;
-  indent?: string;
-  filenameOverride?: string;
-  verbose?: boolean;
-}
-
-function parseIndent(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0) throw new KeywardError('usage', `--indent must be a non-negative integer`);
-  return n;
 }
 
 export async function decryptAction(file: string | undefined, flags: DecryptFlags): Promise<void> {
-  const fromStdin = file === undefined || file === '-';
-  if (flags.inPlace && flags.output) throw new KeywardError('usage', 'cannot use --in-place together with --output');
-  if (flags.inPlace && fromStdin) throw new KeywardError('usage', 'cannot use --in-place when reading from stdin');
-  const name = flags.filenameOverride ?? (fromStdin ? undefined : file);
-  const pick = (type: string | undefined) => (isFormat(type) ? type : name ? formatForPath(name) : 'yaml');
-  const inputFormat = pick(flags.inputType);
-  const outputFormat = isFormat(flags.outputType) ? flags.outputType : inputFormat;
+  const target = outputTarget(file, flags);
+  const { input: inputFormat, output: outputFormat } = formats(file, flags);
   const order = (flags.decryptionOrder ?? process.env.SOPS_DECRYPTION_ORDER)?.split(',').map((s) => s.trim());
-  const ctx = cliContext({ verbose: flags.verbose ?? false });
-
-  const input = await readInput(file);
   const indent = parseIndent(flags.indent);
+  const ctx = cliContext({ verbose: flags.verbose ?? false });
   const result = await decryptBytes(
-    input,
+    await readInput(file),
     {
       inputFormat,
       outputFormat,
@@ -51,7 +31,7 @@ export async function decryptAction(file: string | undefined, flags: DecryptFlag
     },
     ctx,
   );
-  await writeOutput(flags.inPlace ? file : flags.output, result.output);
+  await writeOutput(target, result.output);
 }
 
 export function decryptCommand(): Command {
@@ -60,28 +40,12 @@ export function decryptCommand(): Command {
     .argument('[file]', 'encrypted file, or - for stdin')
     .option('-i, --in-place', 'write the plaintext back to the file')
     .option('--output <path>', 'write the plaintext to this file instead of stdout')
-    .addOption(
-      new Option('--input-type <type>', 'input store (default: by file extension)').choices([
-        'yaml',
-        'json',
-        'dotenv',
-        'ini',
-        'binary',
-      ]),
-    )
-    .addOption(
-      new Option('--output-type <type>', 'output store (default: the input store)').choices([
-        'yaml',
-        'json',
-        'dotenv',
-        'ini',
-        'binary',
-      ]),
-    )
+    .addOption(inputTypeOption())
+    .addOption(outputTypeOption())
     .option('--ignore-mac', 'decrypt even when the MAC does not match')
     .option(
       '--decryption-order <types>',
-      'comma-separated key types to try first (env SOPS_DECRYPTION_ORDER; default age,pgp)',
+      'key types to try first, comma-separated (env SOPS_DECRYPTION_ORDER; default age,pgp)',
     )
     .option('--indent <n>', 'indentation of YAML/JSON output')
     .option('--filename-override <name>', 'file name used to pick the store (useful with stdin)')

@@ -5,11 +5,11 @@
  * reported per group and per key, without secret material.
  */
 
-import { DataKeyError, type GroupReport, KeywardError } from '../errors.js';
+import { ConfigError, DataKeyError, type GroupReport, KeywardError } from '../errors.js';
 import { loadKeyType } from '../keys/index.js';
 import type { Context } from '../types.js';
-import type { KeyEntry, Metadata } from './metadata.js';
-import { combine } from './shamir.js';
+import { type KeyEntry, type Metadata, rfc3339Now } from './metadata.js';
+import { combine, split } from './shamir.js';
 
 export const DEFAULT_DECRYPTION_ORDER: readonly string[] = ['age', 'pgp'];
 
@@ -82,4 +82,50 @@ export async function recoverDataKey(
   const key = combine(parts);
   if (key.length !== 32) throw new DataKeyError('failed to get the data key: shares did not combine', reports);
   return key;
+}
+
+/** A master key to encrypt to: its type id and identifying metadata fields. */
+export interface KeySpec {
+  type: string;
+  fields: Record<string, unknown>;
+}
+
+/** Resolves a CLI / `.sops.yaml` key text (e.g. an age recipient) into a KeySpec. */
+export async function keySpecFromText(type: string, text: string): Promise<KeySpec> {
+  const keyType = await loadKeyType(type);
+  if (!keyType?.parseFlag) throw new ConfigError(`${type}: keyward does not support ${type} keys yet`);
+  return { type, fields: keyType.formatRef(keyType.parseFlag(text)) };
+}
+
+/**
+ * Wraps the data key for every key of every group: with one group each key wraps
+ * the whole key; with several, group i's keys wrap Shamir share i.
+ */
+export async function wrapDataKey(
+  groups: readonly (readonly KeySpec[])[],
+  dataKey: Uint8Array,
+  threshold: number,
+  ctx: Context,
+): Promise<KeyEntry[][]> {
+  if (groups.length === 0 || groups.some((g) => g.length === 0)) {
+    throw new ConfigError('sops: no master keys to encrypt to (give --age/--pgp or a .sops.yaml creation rule)');
+  }
+  const parts = groups.length === 1 ? [dataKey] : split(dataKey, groups.length, threshold || groups.length);
+  const createdAt = rfc3339Now(ctx.now());
+  return Promise.all(
+    groups.map(async (group, i) => {
+      const part = parts[i] ?? dataKey;
+      return Promise.all(
+        group.map(async (spec): Promise<KeyEntry> => {
+          const keyType = await loadKeyType(spec.type);
+          if (!keyType) throw new ConfigError(`${spec.type}: keyward does not support ${spec.type} keys yet`);
+          const ref = keyType.parseRef(spec.fields);
+          const enc = await keyType.wrap(ref, part, ctx);
+          const entry: KeyEntry = { type: spec.type, fields: keyType.formatRef(ref), enc };
+          if (keyType.hasCreatedAt) entry.createdAt = createdAt;
+          return entry;
+        }),
+      );
+    }),
+  );
 }

@@ -7,6 +7,7 @@ import { DecryptValueError } from '../errors.js';
 import type { Context, Logger } from '../types.js';
 import { isEncrypted, open, parseSealed } from './cipher.js';
 import { DEFAULT_DECRYPTION_ORDER, recoverDataKey } from './data-key.js';
+import { aadOf, type IvStash } from './encrypt.js';
 import { MacHasher, verifyMac } from './mac.js';
 import type { Metadata } from './metadata.js';
 import { makeJudge } from './selection.js';
@@ -19,6 +20,8 @@ export interface DecryptOptions {
   decryptionOrder?: readonly string[];
   /** Keep `str` values as raw bytes (binary store). */
   rawStrings?: boolean;
+  /** Filled with the IV of every decrypted value, for re-encrypting unchanged values identically. */
+  stash?: IvStash;
 }
 
 export interface EncryptedFile {
@@ -32,17 +35,23 @@ export interface DecryptedFile {
   dataKey: Uint8Array;
 }
 
-const aadOf = (path: readonly string[]) => (path.length === 0 ? ':' : `${path.join(':')}:`);
-
 /**
  * Comments are encrypted with the path of the map or list holding them. Parsers
  * attach some comments to a neighbouring node, so parent paths are tried too.
  */
-function openComment(key: Uint8Array, text: string, path: readonly string[], where: string): string | undefined {
+function openComment(
+  key: Uint8Array,
+  text: string,
+  path: readonly string[],
+  where: string,
+  stash: IvStash | undefined,
+): string | undefined {
   const sealed = parseSealed(text, where);
   for (let len = path.length; len >= 0; len--) {
     try {
-      return new TextDecoder().decode(open(key, sealed, aadOf(path.slice(0, len)), where));
+      const plaintext = open(key, sealed, aadOf(path.slice(0, len)), where);
+      stash?.remember(aadOf(path), 'comment', plaintext, sealed.iv);
+      return new TextDecoder().decode(plaintext);
     } catch {
       // try the parent path
     }
@@ -62,7 +71,7 @@ export function decryptTree(file: EncryptedFile, key: Uint8Array, log: Logger, o
         if (encrypted && node.v !== '') log.warn(`sops: ${where}: comment is not encrypted; kept as it is`);
         return node;
       }
-      const text = openComment(key, node.v, at.path, where);
+      const text = openComment(key, node.v, at.path, where, options.stash);
       if (text !== undefined) return { ...node, v: text };
       log.warn(`sops: ${where}: could not decrypt a comment; kept as it is`);
       return node;
@@ -77,12 +86,9 @@ export function decryptTree(file: EncryptedFile, key: Uint8Array, log: Logger, o
     }
     if (node.v === '') return node;
     const sealed = parseSealed(node.v, where);
-    const parsed = parseTyped(
-      sealed.type,
-      open(key, sealed, aadOf(at.path), where),
-      where,
-      options.rawStrings ?? false,
-    );
+    const plaintext = open(key, sealed, aadOf(at.path), where);
+    options.stash?.remember(aadOf(at.path), sealed.type === 'bytes' ? 'str' : sealed.type, plaintext, sealed.iv);
+    const parsed = parseTyped(sealed.type, plaintext, where, options.rawStrings ?? false);
     if (typeof parsed === 'string') throw new DecryptValueError(`sops: ${where}: a value cannot have type comment`);
     mac.add(scalarBytes(parsed), true);
     return parsed;

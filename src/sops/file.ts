@@ -3,12 +3,20 @@
  * decrypt end to end into plaintext bytes in any output format.
  */
 
-import { MetadataError } from '../errors.js';
+import { randomBytes } from 'node:crypto';
+import { KeywardError, MetadataError } from '../errors.js';
 import type { Context } from '../types.js';
+import { type KeySpec, wrapDataKey } from './data-key.js';
 import { type DecryptedFile, type DecryptOptions, decryptFile, type EncryptedFile } from './decrypt.js';
-import { readMetadata } from './metadata.js';
+import { encryptTree, stampMetadata } from './encrypt.js';
+import { type Metadata, readMetadata } from './metadata.js';
+import { metadataTree } from './metadata-tree.js';
+import type { Selection } from './selection.js';
 import { type Format, loadStore, type StoreOptions } from './stores/index.js';
-import type { Tree } from './tree.js';
+import { isComment, type MapNode, type Tree } from './tree.js';
+
+/** The sops release whose file format keyward writes (the `version` field). */
+export const SOPS_FORMAT_VERSION = '3.13.2';
 
 /** Parses an encrypted file and separates its metadata from the data. */
 export async function loadEncrypted(input: Uint8Array, format: Format): Promise<EncryptedFile> {
@@ -43,4 +51,53 @@ export async function decryptBytes(
   const decrypted = await decryptFile(file, ctx, { ...options, rawStrings: outputFormat === 'binary' });
   const output = await emitPlain(decrypted.tree, outputFormat, options);
   return { ...decrypted, output };
+}
+
+export interface EncryptBytesOptions extends StoreOptions {
+  inputFormat: Format;
+  outputFormat?: Format;
+  keyGroups: readonly (readonly KeySpec[])[];
+  shamirThreshold: number;
+  selection: Selection;
+  macOnlyEncrypted: boolean;
+}
+
+function alreadyEncrypted(documents: readonly MapNode[], format: Format): boolean {
+  return documents.some((doc) =>
+    doc.items.some(
+      (item) => !isComment(item) && (item.key === 'sops' || (format === 'dotenv' && item.key.startsWith('sops_'))),
+    ),
+  );
+}
+
+/** Encrypts a plaintext file with a new data key wrapped for the given key groups. */
+export async function encryptBytes(input: Uint8Array, options: EncryptBytesOptions, ctx: Context): Promise<Uint8Array> {
+  const store = await loadStore(options.inputFormat);
+  const documents = store.parsePlain(input);
+  if (alreadyEncrypted(documents, options.inputFormat)) {
+    throw new KeywardError('already-encrypted', 'sops: the file already contains sops metadata (already encrypted?)');
+  }
+  const binary = options.inputFormat === 'binary';
+  if (binary && (options.selection || options.macOnlyEncrypted)) {
+    ctx.log.warn('sops: selection rules and --mac-only-encrypted do not apply to binary files; ignoring them');
+  }
+  const selection: Selection = binary
+    ? null
+    : (options.selection ?? { field: 'unencrypted_suffix', value: '_unencrypted' });
+  const macOnlyEncrypted = !binary && options.macOnlyEncrypted;
+  const dataKey = new Uint8Array(randomBytes(32));
+  const keyGroups = await wrapDataKey(options.keyGroups, dataKey, options.shamirThreshold, ctx);
+  const encrypted = encryptTree({ documents }, dataKey, { selection, macOnlyEncrypted });
+  const base: Metadata = {
+    keyGroups,
+    shamirThreshold: keyGroups.length > 1 ? options.shamirThreshold || keyGroups.length : 0,
+    lastModified: '',
+    mac: undefined,
+    selection,
+    macOnlyEncrypted,
+    version: SOPS_FORMAT_VERSION,
+  };
+  const meta = stampMetadata(base, encrypted.mac, dataKey, ctx.now());
+  const out = await loadStore(options.outputFormat ?? options.inputFormat);
+  return out.emitEncrypted(encrypted.tree.documents, metadataTree(meta), options);
 }

@@ -38,6 +38,11 @@ export function normalizeRfc3339(text: string, what: string): string {
   return `${y}-${mo}-${d}T${h}:${mi}:${s}${offset}`;
 }
 
+/** `time.Now().UTC()` formatted as Go's RFC3339: what sops writes for lastmodified and created_at. */
+export function rfc3339Now(now: Date): string {
+  return now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
 const SEMVER = /^v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
 
 function asString(value: unknown, what: string): string {

@@ -1,11 +1,13 @@
 /**
- * Writes the ordered tree as YAML the way Go yaml.v3 lays it out for sops: indent 4
- * by default, sequences indented under their key, strings quoted whenever yaml.v3
- * would read them as another type, multi-line strings as literal blocks.
+ * Writes the ordered tree as YAML laid out the way Go yaml.v3 does for sops:
+ * indent 4 by default, sequences indented under their key, a mapping inside a
+ * sequence item starting on the dash line and indented from the dash, compact
+ * nested sequences (`- - x`), literal blocks for multi-line strings, and yaml.v3's
+ * choice of plain, single- or double-quoted scalars.
  */
 
-import type { CommentNode, MapEntry, MapNode, Node, Scalar, SeqNode } from '../tree.js';
-import { canBePlain, doubleQuoted, formatYamlFloat, hasSpecialChar } from './yaml-scalars.js';
+import type { CommentNode, MapNode, Node, Scalar, SeqNode } from '../tree.js';
+import { formatYamlFloat, hasSpecialChar, yamlString } from './yaml-scalars.js';
 
 export interface YamlEmitOptions {
   indent?: number;
@@ -24,113 +26,111 @@ function scalarText(node: Scalar): string {
     case 'time':
       return node.v;
     case 'bytes':
-      return stringText(new TextDecoder().decode(node.v));
+      return yamlString(new TextDecoder().decode(node.v));
     case 'str':
-      return stringText(node.v);
+      return yamlString(node.v);
   }
 }
 
-function stringText(s: string): string {
-  return canBePlain(s) ? s : doubleQuoted(s);
-}
-
-/** A literal block is used for multi-line strings whose lines survive one unchanged. */
-function literalBlock(s: string, pad: string): string[] | undefined {
-  if (!s.includes('\n') || hasSpecialChar(s, false)) return undefined;
+/** Literal block lines (`|`, `|-`, `|+`) for a multi-line string, or undefined when it needs quotes. */
+function literalBlock(s: string, indent: number): string[] | undefined {
+  if (!s.includes('\n') || hasSpecialChar(s, false) || s.includes('\t')) return undefined;
   const body = s.replace(/\n+$/, '');
-  if (body === '' || body.startsWith(' ') || /[ ]\n|[ ]$/.test(body)) return undefined;
+  if (body === '' || body.startsWith(' ') || / \n| $/.test(body)) return undefined;
   const trailing = s.length - body.length;
   const chomp = trailing === 0 ? '-' : trailing === 1 ? '' : '+';
+  const pad = ' '.repeat(indent);
   const lines = body.split('\n').map((line) => (line === '' ? '' : pad + line));
   for (let i = 1; i < trailing; i++) lines.push('');
   return [`|${chomp}`, ...lines];
 }
 
+const spaces = (n: number) => ' '.repeat(n);
+
 class Emitter {
   readonly out: string[] = [];
   constructor(private readonly step: number) {}
 
-  comment(c: CommentNode, pad: string): void {
-    this.out.push(`${pad}#${c.v}`);
+  private comment(c: CommentNode, column: number): void {
+    this.out.push(`${spaces(column)}#${c.v}`);
   }
 
-  /** Emits `prefix` followed by a value; `pad` is the indentation of the prefix's line. */
-  value(prefix: string, node: Node, pad: string, inline: CommentNode | undefined): void {
+  /**
+   * Writes `head` (a key with colon, or a dash) and then the value. `indent` is the
+   * indentation of the collection holding the value; nested blocks go one step in.
+   */
+  value(head: string, node: Node, indent: number, blockIndent: number, inline?: CommentNode): void {
     const tail = inline ? ` #${inline.v}` : '';
-    const childPad = pad + ' '.repeat(this.step);
     if (node.t === 'map' || node.t === 'seq') {
       if (node.items.length === 0) {
-        this.out.push(`${prefix} ${node.t === 'map' ? '{}' : '[]'}${tail}`);
+        this.out.push(`${head} ${node.t === 'map' ? '{}' : '[]'}${tail}`);
       } else {
-        this.out.push(prefix + tail);
-        if (node.t === 'map') this.mapBody(node, childPad);
-        else this.seqBody(node, childPad);
+        this.out.push(head + tail);
+        if (node.t === 'map') this.mapBody(node, indent + this.step, indent + this.step);
+        else this.seqBody(node, indent + this.step);
       }
       return;
     }
     if (node.t === 'comment') {
-      this.out.push(`${prefix}${tail}`);
+      this.out.push(head + tail);
       return;
     }
-    const text = node.t === 'str' ? node.v : undefined;
-    const block = text === undefined ? undefined : literalBlock(text, childPad);
-    if (block) {
-      this.out.push(`${prefix} ${block[0]}${tail}`, ...block.slice(1));
-      return;
-    }
-    this.out.push(`${prefix} ${scalarText(node as Scalar)}${tail}`);
+    const block = node.t === 'str' ? literalBlock(node.v, blockIndent) : undefined;
+    if (block) this.out.push(`${head} ${block[0]}${tail}`, ...block.slice(1));
+    else this.out.push(`${head} ${scalarText(node)}${tail}`);
   }
 
-  mapBody(map: MapNode, pad: string): void {
+  /** A mapping whose keys sit at `column` and whose own indentation is `indent`. */
+  mapBody(map: MapNode, column: number, indent: number): void {
     let inline: CommentNode | undefined;
     for (const item of map.items) {
       if ('t' in item) {
         if (item.inline) inline = item;
-        else this.comment(item, pad);
+        else this.comment(item, column);
         continue;
       }
-      this.entry(item, pad, inline);
+      this.value(`${spaces(column)}${yamlString(item.key)}:`, item.value, indent, indent + this.step, inline);
       inline = undefined;
     }
-    if (inline) this.comment(inline, pad);
+    if (inline) this.comment(inline, column);
   }
 
-  entry(item: MapEntry, pad: string, inline: CommentNode | undefined): void {
-    this.value(`${pad}${stringText(item.key)}:`, item.value, pad, inline);
-  }
-
-  seqBody(seq: SeqNode, pad: string): void {
+  /** A sequence whose dashes sit at `column`. */
+  seqBody(seq: SeqNode, column: number): void {
     let inline: CommentNode | undefined;
     for (const item of seq.items) {
       if (item.t === 'comment') {
         if (item.inline) inline = item;
-        else this.comment(item, pad);
+        else this.comment(item, column);
         continue;
       }
-      if (item.t === 'map' && item.items.length > 0) this.seqMap(item, pad);
-      else this.value(`${pad}-`, item, pad, inline);
+      if ((item.t === 'map' || item.t === 'seq') && item.items.length > 0) this.compact(item, column);
+      else this.value(`${spaces(column)}-`, item, column, column + 2, inline);
       inline = undefined;
     }
-    if (inline) this.comment(inline, pad);
+    if (inline) this.comment(inline, column);
   }
 
-  /** A mapping inside a sequence: the first key shares the `- ` line. */
-  seqMap(map: MapNode, pad: string): void {
-    const leading = map.items.findIndex((item) => !('t' in item) || item.inline === true);
+  /** A collection inside a sequence item starts on the dash line (`- key: v`, `- - x`). */
+  private compact(node: MapNode | SeqNode, column: number): void {
+    const leading = node.items.findIndex((item) => !('t' in item) || item.t !== 'comment' || item.inline === true);
     const start = this.out.length + Math.max(leading, 0);
-    this.mapBody(map, `${pad}  `);
+    if (node.t === 'map') this.mapBody(node, column + 2, column);
+    else this.seqBody(node, column + 2);
     const first = this.out[start];
-    if (first !== undefined) this.out[start] = `${pad}- ${first.slice(pad.length + 2)}`;
+    if (first !== undefined) this.out[start] = `${spaces(column)}- ${first.slice(column + 2)}`;
   }
 }
 
+const stepOf = (options: YamlEmitOptions) =>
+  options.indent !== undefined && options.indent >= 2 && options.indent <= 9 ? options.indent : 4;
+
 /** Serializes documents as a YAML stream (`---` between documents). */
 export function emitYaml(documents: readonly MapNode[], options: YamlEmitOptions = {}): string {
-  const step = options.indent !== undefined && options.indent >= 2 && options.indent <= 9 ? options.indent : 4;
   const parts = documents.map((doc) => {
-    const emitter = new Emitter(step);
     if (doc.items.length === 0) return '{}\n';
-    emitter.mapBody(doc, '');
+    const emitter = new Emitter(stepOf(options));
+    emitter.mapBody(doc, 0, 0);
     return `${emitter.out.join('\n')}\n`;
   });
   return parts.join('---\n');
@@ -139,13 +139,12 @@ export function emitYaml(documents: readonly MapNode[], options: YamlEmitOptions
 /** Serializes a single value (for `--extract`): maps and lists as block YAML, scalars on one line. */
 export function emitYamlValue(node: Node, options: YamlEmitOptions = {}): string {
   if (node.t === 'map') return emitYaml([node], options);
-  const step = options.indent !== undefined && options.indent >= 2 && options.indent <= 9 ? options.indent : 4;
-  const emitter = new Emitter(step);
+  const emitter = new Emitter(stepOf(options));
   if (node.t === 'seq') {
     if (node.items.length === 0) return '[]\n';
-    emitter.seqBody(node, '');
-    return `${emitter.out.join('\n')}\n`;
+    emitter.seqBody(node, 0);
+  } else {
+    emitter.value('', node, 0, 0);
   }
-  emitter.value('', node, '', undefined);
   return `${emitter.out.join('\n').replace(/^ /, '')}\n`;
 }

@@ -101,24 +101,69 @@ export function hasSpecialChar(s: string, newlines: boolean): boolean {
   return false;
 }
 
-/** True when a string can be written as a plain YAML scalar and read back as the same string. */
-export function canBePlain(s: string): boolean {
-  if (s === '' || s !== s.trim()) return false;
-  if (resolvePlain(s).t !== 'str' || YAML11_WORDS.has(s)) return false;
-  if (/^[-?:,[\]{}#&*!|>'"%@`]/.test(s) && !/^[-?:][^\s,[\]{}]/.test(s)) return false;
-  if (s === '-' || s.startsWith('- ') || s.startsWith('---') || s.startsWith('...')) return false;
-  if (hasSpecialChar(s, true)) return false;
-  if (s.includes(': ') || s.includes(' #') || s.endsWith(':')) return false;
-  if (/[[\]{},]/.test(s)) return false;
-  return true;
+/** YAML 1.1 sexagesimal numbers (`1:20`), which yaml.v3 quotes for older readers. */
+const BASE60_FLOAT = /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$/;
+
+export type QuoteStyle = 'plain' | 'single' | 'double';
+
+/**
+ * How yaml.v3 writes a one-line string: double quotes when plain text would read
+ * back as another type or when it holds special characters, single quotes when
+ * only YAML syntax (indicators, `: `, ` #`, edge spaces) rules out plain text.
+ */
+export function quoteStyle(s: string): QuoteStyle {
+  if (resolvePlain(s).t !== 'str' || YAML11_WORDS.has(s) || BASE60_FLOAT.test(s)) return 'double';
+  if (hasSpecialChar(s, true) || s.includes('\t')) return 'double';
+  if (s === '' || s !== s.trim()) return 'single';
+  if (/^[,[\]{}#&*!|>'"%@`]/.test(s)) return 'single';
+  if (/^[-?:](\s|$)/.test(s) || s.startsWith('---') || s.startsWith('...')) return 'single';
+  if (s.includes(': ') || s.includes(' #') || s.endsWith(':')) return 'single';
+  return 'plain';
 }
 
-/** A YAML double-quoted scalar. */
+/** True when a string can be written as a plain YAML scalar and read back as the same string. */
+export function canBePlain(s: string): boolean {
+  return quoteStyle(s) === 'plain';
+}
+
+const ESCAPES: Readonly<Record<number, string>> = {
+  0: '\\0',
+  7: '\\a',
+  8: '\\b',
+  9: '\\t',
+  10: '\\n',
+  11: '\\v',
+  12: '\\f',
+  13: '\\r',
+  27: '\\e',
+  34: '\\"',
+  92: '\\\\',
+  133: '\\N',
+  160: '\\_',
+  8232: '\\L',
+  8233: '\\P',
+};
+
+/** A YAML double-quoted scalar with yaml.v3's escapes. */
 export function doubleQuoted(s: string): string {
-  return JSON.stringify(s).replace(
-    /[\u0085\u2028\u2029\u007f]/g,
-    (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+  let out = '"';
+  for (const ch of s) {
+    const c = ch.codePointAt(0) ?? 0;
+    const escape = ESCAPES[c];
+    if (escape !== undefined) out += escape;
+    else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).toUpperCase().padStart(2, '0')}`;
+    else if (c === 0xfeff) out += '\\uFEFF';
+    else out += ch;
+  }
+  return `${out}"`;
+}
+
+/** A one-line string as yaml.v3 writes it. */
+export function yamlString(s: string): string {
+  const style = quoteStyle(s);
+  if (style === 'plain') return s;
+  if (style === 'single') return `'${s.replaceAll("'", "''")}'`;
+  return doubleQuoted(s);
 }
 
 /** Go `strconv.FormatFloat(v, 'g', -1, 64)` with yaml.v3's `.inf`/`.nan` words. */
