@@ -11,6 +11,9 @@ export const EXIT = {
   couldNotReadInput: 2,
   couldNotWriteOutput: 3,
   conflictingParameters: 8,
+  invalidSetFormat: 7,
+  fileNotModified: 200,
+  noEditor: 201,
   decryptingTree: 25,
   macMismatch: 51,
   noFileSpecified: 100,
@@ -21,6 +24,8 @@ export const EXIT = {
 const byCode: Readonly<Record<ErrorCode, number>> = {
   generic: EXIT.generic,
   usage: EXIT.conflictingParameters,
+  'invalid-set': EXIT.invalidSetFormat,
+  'not-modified': EXIT.fileNotModified,
   io: EXIT.couldNotReadInput,
   'no-file': EXIT.noFileSpecified,
   output: EXIT.couldNotWriteOutput,
@@ -46,9 +51,12 @@ export const EXIT_HELP = `Exit codes (sops's numbers where sops has one):
   1    generic failure, bad metadata or configuration
   2    input could not be read or parsed
   3    output could not be written
+  7    set: the value is not valid JSON
   8    conflicting or invalid options
   25   a value could not be decrypted
   51   MAC mismatch (use --ignore-mac to decrypt anyway)
   100  no such file
   128  no key could recover the data key
+  200  edit: the file was not changed
+  201  edit: no editor found
   203  file is already encrypted`;

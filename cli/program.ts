@@ -7,7 +7,10 @@ import { Command, CommanderError } from 'commander';
 import { asKeywardError } from '../src/index.js';
 import { decryptCommand } from './commands/decrypt.js';
 import { encryptCommand } from './commands/encrypt.js';
+import { filestatusCommand } from './commands/filestatus.js';
 import { keygenCommand } from './commands/keygen.js';
+import { rotateCommand, updatekeysCommand } from './commands/keys.js';
+import { setCommand, unsetCommand } from './commands/set.js';
 import { EXIT, EXIT_HELP, exitCodeFor } from './exit-codes.js';
 import { VERSION } from './version.js';
 
@@ -19,6 +22,11 @@ export function buildProgram(): Command {
     .addHelpText('after', `\n${EXIT_HELP}\n`);
   program.addCommand(encryptCommand());
   program.addCommand(decryptCommand());
+  program.addCommand(setCommand());
+  program.addCommand(unsetCommand());
+  program.addCommand(rotateCommand());
+  program.addCommand(updatekeysCommand());
+  program.addCommand(filestatusCommand());
   program.addCommand(keygenCommand());
   for (const command of [program, ...program.commands]) command.exitOverride();
   return program;

@@ -8,6 +8,8 @@
 export type ErrorCode =
   | 'generic'
   | 'usage'
+  | 'invalid-set'
+  | 'not-modified'
   | 'io'
   | 'no-file'
   | 'output'

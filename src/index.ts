@@ -15,11 +15,23 @@ export {
   type EncryptBytesOptions,
   emitPlain,
   encryptBytes,
+  extractBytes,
   loadEncrypted,
   SOPS_FORMAT_VERSION,
 } from './sops/file.js';
 export type { KeyEntry, Metadata } from './sops/metadata.js';
+export {
+  currentKeySpecs,
+  emitWithMetadata,
+  type OpenedFile,
+  openEncrypted,
+  parseJsonValue,
+  rewrapKeys,
+  rotateOpened,
+  sealOpened,
+} from './sops/modify.js';
 export { SELECTION_FIELDS, type Selection, type SelectionField, selectionFrom } from './sops/selection.js';
 export { FORMATS, type Format, formatForPath, isFormat, loadStore, type Store } from './sops/stores/index.js';
 export type { MapNode, Node, Tree } from './sops/tree.js';
+export { getAt, type PathPart, parseTreePath, setAt, unsetAt } from './sops/tree-path.js';
 export type { BackendType, Context, KeyType, Logger, RunOptions, RunResult } from './types.js';

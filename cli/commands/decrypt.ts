@@ -4,18 +4,20 @@
  */
 
 import { Command } from 'commander';
-import { decryptBytes } from '../../src/index.js';
+import { decryptBytes, extractBytes, parseTreePath } from '../../src/index.js';
 import { formats, type IoFlags, inputTypeOption, outputTarget, outputTypeOption, parseIndent } from '../common.js';
 import { cliContext } from '../context.js';
 import { readInput, writeOutput } from '../io.js';
 
 interface DecryptFlags extends IoFlags {
+  extract?: string;
   ignoreMac?: boolean;
   decryptionOrder?: string;
 }
 
 export async function decryptAction(file: string | undefined, flags: DecryptFlags): Promise<void> {
   const target = outputTarget(file, flags);
+  const extract = flags.extract === undefined ? undefined : parseTreePath(flags.extract);
   const { input: inputFormat, output: outputFormat } = formats(file, flags);
   const order = (flags.decryptionOrder ?? process.env.SOPS_DECRYPTION_ORDER)?.split(',').map((s) => s.trim());
   const indent = parseIndent(flags.indent);
@@ -31,7 +33,10 @@ export async function decryptAction(file: string | undefined, flags: DecryptFlag
     },
     ctx,
   );
-  await writeOutput(target, result.output);
+  const output = extract
+    ? await extractBytes(result.tree, extract, outputFormat, indent !== undefined ? { indent } : {})
+    : result.output;
+  await writeOutput(target, output);
 }
 
 export function decryptCommand(): Command {
@@ -42,6 +47,7 @@ export function decryptCommand(): Command {
     .option('--output <path>', 'write the plaintext to this file instead of stdout')
     .addOption(inputTypeOption())
     .addOption(outputTypeOption())
+    .option('--extract <path>', 'print only the value at a tree path, e.g. \'["db"]["password"]\'')
     .option('--ignore-mac', 'decrypt even when the MAC does not match')
     .option(
       '--decryption-order <types>',

@@ -4,7 +4,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { KeywardError, MetadataError } from '../errors.js';
+import { FormatError, KeywardError, MetadataError } from '../errors.js';
 import type { Context } from '../types.js';
 import { type KeySpec, wrapDataKey } from './data-key.js';
 import { type DecryptedFile, type DecryptOptions, decryptFile, type EncryptedFile } from './decrypt.js';
@@ -14,6 +14,7 @@ import { metadataTree } from './metadata-tree.js';
 import type { Selection } from './selection.js';
 import { type Format, loadStore, type StoreOptions } from './stores/index.js';
 import { isComment, type MapNode, type Tree } from './tree.js';
+import { getAt, type PathPart } from './tree-path.js';
 
 /** The sops release whose file format keyward writes (the `version` field). */
 export const SOPS_FORMAT_VERSION = '3.13.2';
@@ -100,4 +101,20 @@ export async function encryptBytes(input: Uint8Array, options: EncryptBytesOptio
   const meta = stampMetadata(base, encrypted.mac, dataKey, ctx.now());
   const out = await loadStore(options.outputFormat ?? options.inputFormat);
   return out.emitEncrypted(encrypted.tree.documents, metadataTree(meta), options);
+}
+
+/** `decrypt --extract`: a string is written raw (no newline), a map as a document, anything else as the store writes values. */
+export async function extractBytes(
+  tree: Tree,
+  path: readonly PathPart[],
+  format: Format,
+  options: StoreOptions = {},
+): Promise<Uint8Array> {
+  const [doc] = tree.documents;
+  if (!doc) throw new FormatError('extract: the file has no document');
+  const node = getAt(doc, path);
+  if (node.t === 'str') return new TextEncoder().encode(node.v);
+  if (node.t === 'bytes') return node.v;
+  const store = await loadStore(format);
+  return node.t === 'map' ? store.emitPlain([node], options) : store.emitValue(node, options);
 }
