@@ -29,6 +29,7 @@ function run(command: string, args: readonly string[], options: RunOptions = {})
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
     child.on('error', reject);
+    child.stdin.on('error', () => undefined); // a program that exits without reading its input
     child.on('close', (code) =>
       resolve({
         code: code ?? 1,

@@ -26,6 +26,7 @@ const byCode: Readonly<Record<ErrorCode, number>> = {
   usage: EXIT.conflictingParameters,
   'invalid-set': EXIT.invalidSetFormat,
   'not-modified': EXIT.fileNotModified,
+  'no-editor': EXIT.noEditor,
   io: EXIT.couldNotReadInput,
   'no-file': EXIT.noFileSpecified,
   output: EXIT.couldNotWriteOutput,

@@ -6,7 +6,9 @@
 import { Command, CommanderError } from 'commander';
 import { asKeywardError } from '../src/index.js';
 import { decryptCommand } from './commands/decrypt.js';
+import { editCommand } from './commands/edit.js';
 import { encryptCommand } from './commands/encrypt.js';
+import { execEnvCommand, execFileCommand } from './commands/exec.js';
 import { filestatusCommand } from './commands/filestatus.js';
 import { keygenCommand } from './commands/keygen.js';
 import { rotateCommand, updatekeysCommand } from './commands/keys.js';
@@ -22,11 +24,14 @@ export function buildProgram(): Command {
     .addHelpText('after', `\n${EXIT_HELP}\n`);
   program.addCommand(encryptCommand());
   program.addCommand(decryptCommand());
+  program.addCommand(editCommand());
   program.addCommand(setCommand());
   program.addCommand(unsetCommand());
   program.addCommand(rotateCommand());
   program.addCommand(updatekeysCommand());
   program.addCommand(filestatusCommand());
+  program.addCommand(execEnvCommand());
+  program.addCommand(execFileCommand());
   program.addCommand(keygenCommand());
   for (const command of [program, ...program.commands]) command.exitOverride();
   return program;

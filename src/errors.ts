@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'usage'
   | 'invalid-set'
   | 'not-modified'
+  | 'no-editor'
   | 'io'
   | 'no-file'
   | 'output'

@@ -10,6 +10,7 @@ type Loader = () => Promise<KeyType<unknown>>;
 
 const loaders: Readonly<Record<string, Loader>> = {
   age: async () => (await import('./age.js')).keyType as KeyType<unknown>,
+  pgp: async () => (await import('./pgp.js')).keyType as KeyType<unknown>,
 };
 
 /** Wire ids of every registered key type. */

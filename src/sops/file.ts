@@ -49,7 +49,8 @@ export async function decryptBytes(
 ): Promise<DecryptBytesResult> {
   const outputFormat = options.outputFormat ?? options.inputFormat;
   const file = await loadEncrypted(input, options.inputFormat);
-  const decrypted = await decryptFile(file, ctx, { ...options, rawStrings: outputFormat === 'binary' });
+  const rawStrings = outputFormat === 'binary' || options.inputFormat === 'binary';
+  const decrypted = await decryptFile(file, ctx, { ...options, rawStrings });
   const output = await emitPlain(decrypted.tree, outputFormat, options);
   return { ...decrypted, output };
 }

@@ -35,7 +35,11 @@ function entryMap(entry: KeyEntry): Record<string, unknown> {
 function groupLists(group: readonly KeyEntry[], alwaysPresent: readonly string[]): Record<string, unknown> {
   const lists: Record<string, unknown[]> = {};
   for (const type of alwaysPresent) lists[type] = [];
-  for (const entry of group) (lists[entry.type] ??= []).push(entryMap(entry));
+  for (const entry of group) {
+    const list = lists[entry.type] ?? [];
+    list.push(entryMap(entry));
+    lists[entry.type] = list;
+  }
   return lists;
 }
 

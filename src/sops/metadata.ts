@@ -43,6 +43,9 @@ export function rfc3339Now(now: Date): string {
   return now.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** Strings Go's strconv.ParseBool reads as true (flattened metadata stores booleans as text). */
+const TRUE_WORDS = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
+
 const SEMVER = /^v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
 
 function asString(value: unknown, what: string): string {
@@ -98,7 +101,11 @@ export function readMetadata(raw: unknown): Metadata {
   }
   const selectionFields: Partial<Record<SelectionField, string>> = {};
   for (const f of SELECTION_FIELDS) if (m[f] !== undefined && m[f] !== null) selectionFields[f] = asString(m[f], f);
-  const threshold = m.shamir_threshold === undefined || m.shamir_threshold === null ? 0 : Number(m.shamir_threshold);
+  const rawThreshold = m.shamir_threshold ?? 0;
+  if (typeof rawThreshold === 'string' && !/^[+]?\d+$/.test(rawThreshold)) {
+    throw new MetadataError('sops metadata: bad shamir_threshold');
+  }
+  const threshold = Number(rawThreshold);
   if (!Number.isInteger(threshold) || threshold < 0) throw new MetadataError('sops metadata: bad shamir_threshold');
   const mac = m.mac === undefined || m.mac === null || m.mac === '' ? undefined : asString(m.mac, 'mac');
   return {
@@ -107,7 +114,7 @@ export function readMetadata(raw: unknown): Metadata {
     lastModified,
     mac,
     selection: selectionFrom(selectionFields, 'sops metadata'),
-    macOnlyEncrypted: m.mac_only_encrypted === true || m.mac_only_encrypted === 'true',
+    macOnlyEncrypted: m.mac_only_encrypted === true || TRUE_WORDS.has(String(m.mac_only_encrypted)),
     version,
   };
 }

@@ -22,6 +22,7 @@ export function realRun(command: string, args: readonly string[], options: RunOp
     child.stdout.on('data', (c: Buffer) => out.push(c));
     child.stderr.on('data', (c: Buffer) => err.push(c));
     child.on('error', reject);
+    child.stdin.on('error', () => undefined); // a program that exits without reading its input
     child.on('close', (code) =>
       resolve({ code: code ?? 1, stdout: new Uint8Array(Buffer.concat(out)), stderr: Buffer.concat(err).toString() }),
     );

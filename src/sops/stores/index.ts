@@ -7,13 +7,17 @@ import { FORMATS, type Format, type Store } from './store.js';
 
 export { FORMATS, type Format, type Store, type StoreOptions } from './store.js';
 
-const loaders: Partial<Record<Format, () => Promise<Store>>> = {
+const loaders: Readonly<Record<Format, () => Promise<Store>>> = {
   yaml: async () => (await import('./yaml.js')).yamlStore,
+  json: async () => (await import('./json.js')).jsonStore,
+  dotenv: async () => (await import('./dotenv.js')).dotenvStore,
+  ini: async () => (await import('./ini.js')).iniStore,
+  binary: async () => (await import('./binary.js')).binaryStore,
 };
 
 export async function loadStore(format: Format): Promise<Store> {
   const loader = loaders[format];
-  if (!loader) throw new KeywardError('usage', `${format}: this store is not supported yet`);
+  if (!loader) throw new KeywardError('usage', `${String(format)}: unknown store`);
   return loader();
 }
 

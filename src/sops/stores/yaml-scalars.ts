@@ -149,8 +149,8 @@ export function doubleQuoted(s: string): string {
   let out = '"';
   for (const ch of s) {
     const c = ch.codePointAt(0) ?? 0;
-    const escape = ESCAPES[c];
-    if (escape !== undefined) out += escape;
+    const escaped = ESCAPES[c];
+    if (escaped !== undefined) out += escaped;
     else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).toUpperCase().padStart(2, '0')}`;
     else if (c === 0xfeff) out += '\\uFEFF';
     else out += ch;
