@@ -40,7 +40,8 @@ export function buildProgram(): Command {
 export async function run(argv: readonly string[]): Promise<number> {
   try {
     await buildProgram().parseAsync([...argv], { from: 'user' });
-    return EXIT.ok;
+    // exec-env / exec-file pass their child's exit code on through process.exitCode
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (err) {
     if (err instanceof CommanderError) {
       // commander has already printed the help, the version or its usage message

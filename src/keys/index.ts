@@ -9,7 +9,7 @@ import type { KeyType } from '../types.js';
 type Loader = () => Promise<KeyType<unknown>>;
 
 const loaders: Readonly<Record<string, Loader>> = {
-  age: async () => (await import('./age.js')).keyType as KeyType<unknown>,
+  age: async () => (await import('./age/index.js')).keyType as KeyType<unknown>,
   pgp: async () => (await import('./pgp.js')).keyType as KeyType<unknown>,
 };
 

@@ -49,7 +49,10 @@ describe('keyward encrypt', () => {
     const fromSub = await keyward(['encrypt', 'db.yaml'], { cwd: sub, env: { SOPS_CONFIG: '' } });
     expect(fromSub.stdout).toContain('encrypted_regex: ^password$');
     writeFileSync(join(project, 'other.yaml'), 'a: b\n');
-    const other = await keyward(['encrypt', '../other.yaml'], { cwd: sub, env: { SOPS_CONFIG: '', GNUPGHOME: await gnupgHome() } });
+    const other = await keyward(['encrypt', '../other.yaml'], {
+      cwd: sub,
+      env: { SOPS_CONFIG: '', GNUPGHOME: await gnupgHome() },
+    });
     expect(other.stderr).toBe('');
     expect(other.stdout).toContain(`fp: ${PGP_FP}`);
     expect(other.stdout).toContain('unencrypted_suffix: _unencrypted');
@@ -59,7 +62,16 @@ describe('keyward encrypt', () => {
     const enc = join(dir, 'twice.enc.yaml');
     writeFileSync(enc, (await keyward(['encrypt', '--age', DEV_AGE_RECIPIENT, plain])).stdout);
     expect((await keyward(['encrypt', '--age', DEV_AGE_RECIPIENT, enc])).code).toBe(203);
-    const both = await keyward(['encrypt', '--age', DEV_AGE_RECIPIENT, '--encrypted-regex', 'a', '--unencrypted-suffix', '_x', plain]);
+    const both = await keyward([
+      'encrypt',
+      '--age',
+      DEV_AGE_RECIPIENT,
+      '--encrypted-regex',
+      'a',
+      '--unencrypted-suffix',
+      '_x',
+      plain,
+    ]);
     expect(both.code).toBe(8);
     const none = await keyward(['encrypt', plain], { env: { SOPS_CONFIG: '/dev/null' }, cwd: dir });
     expect(none.code).toBe(1);
@@ -98,7 +110,9 @@ describe('keyward encrypt', () => {
     const file = join(dir, 'pgp-keyward.enc.yaml');
     writeFileSync(file, ours.stdout);
     expect((await run(toolPath('sops'), ['decrypt', file], { env })).stdout).toBe(readFileSync(plain, 'utf8'));
-    const theirs = await run(toolPath('sops'), ['encrypt', '--pgp', PGP_FP, plain], { env: { ...env, SOPS_CONFIG: '/dev/null' } });
+    const theirs = await run(toolPath('sops'), ['encrypt', '--pgp', PGP_FP, plain], {
+      env: { ...env, SOPS_CONFIG: '/dev/null' },
+    });
     const sopsFile = join(dir, 'pgp-sops.enc.yaml');
     writeFileSync(sopsFile, theirs.stdout);
     expect((await keyward(['decrypt', sopsFile], { env })).stdout).toBe(readFileSync(plain, 'utf8'));

@@ -73,7 +73,7 @@ describe('rotate and updatekeys', () => {
     const extra = await freshAgeKey(dir, 'extra');
     const res = await keyward(['rotate', '-i', '--add-age', extra.recipient, file], env);
     expect(res.code).toBe(0);
-    const before = readFileSync(EXAMPLE, 'utf8').match(/ENC\[[^\]]+\]/g) ?? [];
+    const before: string[] = readFileSync(EXAMPLE, 'utf8').match(/ENC\[[^\]]+\]/g) ?? [];
     const after = readFileSync(file, 'utf8').match(/ENC\[[^\]]+\]/g) ?? [];
     expect(after.filter((v) => before.includes(v))).toEqual([]);
     const plain = (await sopsDecrypt(EXAMPLE)).stdout;
@@ -93,14 +93,20 @@ describe('rotate and updatekeys', () => {
     writeFileSync(join(project, '.sops.yaml'), `creation_rules:\n  - age: ${devRecipient},${added.recipient}\n`);
     const file = join(project, 'secrets.enc.yaml');
     copyFileSync(EXAMPLE, file);
-    const res = await keyward(['updatekeys', '-y', 'secrets.enc.yaml'], { cwd: project, env: { SOPS_AGE_KEY_FILE: DEV_AGE_KEY, SOPS_CONFIG: '' } });
+    const res = await keyward(['updatekeys', '-y', 'secrets.enc.yaml'], {
+      cwd: project,
+      env: { SOPS_AGE_KEY_FILE: DEV_AGE_KEY, SOPS_CONFIG: '' },
+    });
     expect(res.code).toBe(0);
     expect(res.stderr).toContain(`+++ group 0: age ${added.recipient}`);
     const text = readFileSync(file, 'utf8');
     const mac = (t: string) => /mac: (.*)/.exec(t)?.[1];
     expect(mac(text)).toBe(mac(readFileSync(EXAMPLE, 'utf8')));
     expect((await run(toolPath('sops'), ['decrypt', file], { env: { SOPS_AGE_KEY_FILE: added.file } })).code).toBe(0);
-    const again = await keyward(['updatekeys', '-y', 'secrets.enc.yaml'], { cwd: project, env: { SOPS_AGE_KEY_FILE: DEV_AGE_KEY, SOPS_CONFIG: '' } });
+    const again = await keyward(['updatekeys', '-y', 'secrets.enc.yaml'], {
+      cwd: project,
+      env: { SOPS_AGE_KEY_FILE: DEV_AGE_KEY, SOPS_CONFIG: '' },
+    });
     expect(again.stderr).toMatch(/already up to date/);
   });
 });
@@ -114,7 +120,13 @@ describe('filestatus and --extract', () => {
   });
 
   it('--extract prints a string raw and other values like sops', async () => {
-    for (const path of ['["database"]["password"]', '["database"]', '["feature_flags"]', '["database"]["port"]', '["tls"]["enabled"]']) {
+    for (const path of [
+      '["database"]["password"]',
+      '["database"]',
+      '["feature_flags"]',
+      '["database"]["port"]',
+      '["tls"]["enabled"]',
+    ]) {
       const ours = await keyward(['decrypt', '--extract', path, EXAMPLE], env);
       const theirs = await run(toolPath('sops'), ['decrypt', '--extract', path, EXAMPLE], env);
       expect(ours.stdout, path).toBe(theirs.stdout);

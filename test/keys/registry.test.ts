@@ -1,17 +1,22 @@
 /**
- * Every master key file in src/keys is registered under its wire id (file name
- * with `-` for `_`), ids are unique, and each loads lazily as a valid key type.
+ * Every master key in src/keys (a `<id>.ts` file, or a `<id>/` folder with an
+ * index.ts) is registered under its wire id (name with `-` for `_`), ids are
+ * unique, and each loads lazily as a valid key type.
  */
 
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { keyTypeIds, loadKeyType } from '../../src/keys/index.js';
 import { REPO } from '../helpers/proc.js';
 
-const files = readdirSync(join(REPO, 'src', 'keys'))
-  .filter((f) => f.endsWith('.ts') && f !== 'index.ts')
-  .map((f) => f.slice(0, -3).replaceAll('-', '_'));
+const KEYS = join(REPO, 'src', 'keys');
+const files = readdirSync(KEYS, { withFileTypes: true })
+  .flatMap((e) => {
+    if (e.isFile() && e.name.endsWith('.ts') && e.name !== 'index.ts') return [e.name.slice(0, -3)];
+    return e.isDirectory() && existsSync(join(KEYS, e.name, 'index.ts')) ? [e.name] : [];
+  })
+  .map((name) => name.replaceAll('-', '_'));
 
 describe('key type registry', () => {
   it('lists every provider file exactly once', () => {
