@@ -38,8 +38,19 @@ export function formatSealed(s: Sealed): string {
   return `ENC[AES256_GCM,data:${enc(s.data)},iv:${enc(s.iv)},tag:${enc(s.tag)},type:${s.type}]`;
 }
 
+/** Random IVs are cut from a pooled CSPRNG buffer: one getrandom call per 1,024 values. */
+let ivPool = new Uint8Array(0);
+let ivOffset = 0;
+
 export function newIv(): Uint8Array {
-  return new Uint8Array(randomBytes(IV_SIZE));
+  if (ivOffset + IV_SIZE > ivPool.length) {
+    ivPool = new Uint8Array(randomBytes(IV_SIZE * 1024));
+    ivOffset = 0;
+  }
+  const iv = ivPool.slice(ivOffset, ivOffset + IV_SIZE);
+  ivPool.fill(0, ivOffset, ivOffset + IV_SIZE);
+  ivOffset += IV_SIZE;
+  return iv;
 }
 
 export function seal(

@@ -26,6 +26,7 @@ export class IvStash {
   }
 
   ivFor(aad: string, type: string, plaintext: Uint8Array): Uint8Array {
+    if (this.ivs.size === 0) return newIv();
     return this.ivs.get(IvStash.id(aad, type, plaintext)) ?? newIv();
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DecryptValueError, FormatError } from '../../src/errors.js';
-import { formatSealed, open, parseSealed, seal } from '../../src/sops/cipher.js';
+import { formatSealed, newIv, open, parseSealed, seal } from '../../src/sops/cipher.js';
 
 const KEY = new Uint8Array(32).fill(0x66); // 32 × 'f', the sops cipher test key
 const VECTOR =
@@ -40,5 +40,15 @@ describe('AES-256-GCM values', () => {
   it('rejects text that is not an ENC value', () => {
     expect(() => parseSealed('plain text', 'x')).toThrow(FormatError);
     expect(() => parseSealed('ENC[AES256_GCM,data:!!,iv:AA==,tag:AA==,type:str]', 'x')).toThrow(FormatError);
+  });
+
+  it('never hands out the same IV twice, across pool refills', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 5000; i++) {
+      const iv = newIv();
+      expect(iv).toHaveLength(32);
+      seen.add(Buffer.from(iv).toString('hex'));
+    }
+    expect(seen.size).toBe(5000);
   });
 });
