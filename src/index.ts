@@ -31,6 +31,7 @@ export {
   sealOpened,
 } from './sops/modify.js';
 export { SELECTION_FIELDS, type Selection, type SelectionField, selectionFrom } from './sops/selection.js';
+export { valToString } from './sops/stores/flatten.js';
 export { FORMATS, type Format, formatForPath, isFormat, loadStore, type Store } from './sops/stores/index.js';
 export type { MapNode, Node, Tree } from './sops/tree.js';
 export { getAt, type PathPart, parseTreePath, setAt, unsetAt } from './sops/tree-path.js';

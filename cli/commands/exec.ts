@@ -8,7 +8,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, constants, createWriteStream, openSync } from 'node:fs';
 import { Command } from 'commander';
-import { decryptBytes, KeywardError, type Node } from '../../src/index.js';
+import { decryptBytes, KeywardError, type Node, valToString } from '../../src/index.js';
 import { formats, inputTypeOption, outputTypeOption } from '../common.js';
 import { cliContext } from '../context.js';
 import { readInput } from '../io.js';
@@ -32,24 +32,11 @@ function runShell(command: string, env: NodeJS.ProcessEnv): Promise<number> {
 /** The environment form of a top-level value, or an error for nested values (never showing the value). */
 export function envValue(key: string, node: Node): string | undefined {
   if (key.includes('=')) throw new KeywardError('format', `exec-env: key ${JSON.stringify(key)} contains "="`);
-  switch (node.t) {
-    case 'str':
-    case 'time':
-      return node.v;
-    case 'bytes':
-      return new TextDecoder().decode(node.v);
-    case 'int':
-      return node.v.toString();
-    case 'float':
-      return String(node.v);
-    case 'bool':
-      return node.v ? 'true' : 'false';
-    case 'null':
-    case 'comment':
-      return undefined;
-    default:
-      throw new KeywardError('format', `exec-env: ${key}: cannot use a nested value in the environment`);
+  if (node.t === 'null' || node.t === 'comment') return undefined;
+  if (node.t === 'map' || node.t === 'seq') {
+    throw new KeywardError('format', `exec-env: ${key}: cannot use a nested value in the environment`);
   }
+  return valToString(node);
 }
 
 interface ExecFlags {
