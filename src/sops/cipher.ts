@@ -29,7 +29,9 @@ export function parseSealed(text: string, where: string): Sealed {
 }
 
 function b64(text: string, where: string): Uint8Array {
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text)) throw new FormatError(`sops: ${where}: bad base64 in encrypted value`);
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text)) {
+    throw new DecryptValueError(`sops: ${where}: could not decrypt value (bad base64)`);
+  }
   return new Uint8Array(Buffer.from(text, 'base64'));
 }
 

@@ -5,7 +5,7 @@
 
 import { DecryptValueError } from '../errors.js';
 import type { Context, Logger } from '../types.js';
-import { isEncrypted, open, parseSealed } from './cipher.js';
+import { isEncrypted, open, parseSealed, type Sealed } from './cipher.js';
 import { DEFAULT_DECRYPTION_ORDER, recoverDataKey } from './data-key.js';
 import { aadOf, type IvStash } from './encrypt.js';
 import { MacHasher, verifyMac } from './mac.js';
@@ -46,7 +46,12 @@ function openComment(
   where: string,
   stash: IvStash | undefined,
 ): string | undefined {
-  const sealed = parseSealed(text, where);
+  let sealed: Sealed;
+  try {
+    sealed = parseSealed(text, where);
+  } catch {
+    return undefined;
+  }
   for (let len = path.length; len >= 0; len--) {
     try {
       const plaintext = open(key, sealed, aadOf(path.slice(0, len)), where);

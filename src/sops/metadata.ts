@@ -33,7 +33,13 @@ const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz
 export function normalizeRfc3339(text: string, what: string): string {
   const m = RFC3339.exec(text.trim());
   if (!m) throw new MetadataError(`sops metadata: ${what} is not an RFC3339 time`);
-  const [, y, mo, d, h, mi, s, , zone = 'Z'] = m;
+  const [, y = '', mo = '', d = '', h = '', mi = '', s = '', , zone = 'Z'] = m;
+  const month = Number(mo);
+  const day = Number(d);
+  const daysInMonth = new Date(Date.UTC(Number(y), month, 0)).getUTCDate();
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) {
+    throw new MetadataError(`sops metadata: ${what} is out of range`);
+  }
   const offset = zone.toUpperCase() === 'Z' || zone.slice(1) === '00:00' ? 'Z' : zone;
   return `${y}-${mo}-${d}T${h}:${mi}:${s}${offset}`;
 }

@@ -39,7 +39,7 @@ describe('AES-256-GCM values', () => {
 
   it('rejects text that is not an ENC value', () => {
     expect(() => parseSealed('plain text', 'x')).toThrow(FormatError);
-    expect(() => parseSealed('ENC[AES256_GCM,data:!!,iv:AA==,tag:AA==,type:str]', 'x')).toThrow(FormatError);
+    expect(() => parseSealed('ENC[AES256_GCM,data:!!,iv:AA==,tag:AA==,type:str]', 'x')).toThrow(DecryptValueError);
   });
 
   it('never hands out the same IV twice, across pool refills', () => {

@@ -69,3 +69,27 @@ describe('YAML store', () => {
     }
   });
 });
+
+describe('YAML store: hostile and unusual input', () => {
+  it('stops alias bombs quickly', () => {
+    const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    const names = 'abcdefghi';
+    for (let i = 1; i < 9; i++) {
+      const prev = names[i - 1];
+      levels.push(`${names[i]}: &${names[i]} [${Array(9).fill(`*${prev}`).join(',')}]`);
+    }
+    const started = Date.now();
+    expect(() => parseYaml(`${levels.join('\n')}\n`)).toThrow(/excessive aliasing/);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('rejects !!binary values that are not base64, and unknown YAML versions', () => {
+    expect(() => parseYaml('a: !!binary "%%%"\n')).toThrow(/invalid base64/);
+    expect(emitYaml(parseYaml('a: !!binary aGVsbG8=\n'))).toBe('a: hello\n');
+    expect(() => parseYaml('%YAML 9.9\n---\na: 1\n')).toThrow(/incompatible YAML/);
+  });
+
+  it('writes characters outside the BMP as \\U escapes, like yaml.v3', () => {
+    expect(emitYaml(parseYaml('k: "😀 x"\n"🔑": v\n'))).toBe('k: "\\U0001F600 x"\n"\\U0001F511": v\n');
+  });
+});

@@ -97,6 +97,8 @@ export function hasSpecialChar(s: string, newlines: boolean): boolean {
       continue;
     }
     if (c < 0x20 || c === 0x7f || c === 0x85 || c === 0x2028 || c === 0x2029 || c === 0xfeff) return true;
+    // yaml.v3 treats characters outside the Basic Multilingual Plane as unprintable (it writes \U escapes)
+    if (c >= 0xd800 && c <= 0xdfff) return true;
   }
   return false;
 }
@@ -153,6 +155,7 @@ export function doubleQuoted(s: string): string {
     if (escaped !== undefined) out += escaped;
     else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).toUpperCase().padStart(2, '0')}`;
     else if (c === 0xfeff) out += '\\uFEFF';
+    else if (c > 0xffff) out += `\\U${c.toString(16).toUpperCase().padStart(8, '0')}`;
     else out += ch;
   }
   return `${out}"`;

@@ -25,7 +25,13 @@ function commentLines(text: string | null | undefined, inline = false): CommentN
     .map((line, i) => (inline && i === 0 ? { t: 'comment', v: line, inline: true } : { t: 'comment', v: line }));
 }
 
+/** Most nodes that alias expansion may produce per document (billion-laughs guard). */
+const MAX_ALIAS_NODES = 100_000;
+
 class Reader {
+  private aliasNodes = 0;
+  private aliasing = 0;
+
   constructor(
     private readonly doc: Document.Parsed,
     private readonly source: string,
@@ -50,8 +56,11 @@ class Reader {
     if (!isScalar(node)) throw new FormatError(`yaml: ${where}: unexpected node`);
     const tag = node.tag?.startsWith(TAG) ? node.tag.slice(TAG.length) : node.tag;
     if (tag === 'binary') {
-      const bytes = node.value instanceof Uint8Array ? node.value : new Uint8Array();
-      return { t: 'str', v: new TextDecoder().decode(bytes) };
+      const text = String(node.source ?? '').replace(/\s+/g, '');
+      if (!(node.value instanceof Uint8Array) || !/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 === 1) {
+        throw new FormatError(`yaml: ${where}: !!binary value contains invalid base64 data`);
+      }
+      return { t: 'str', v: new TextDecoder().decode(node.value) };
     }
     const text = typeof node.value === 'string' ? node.value : String(node.source ?? '');
     if (tag === 'str') return { t: 'str', v: text };
@@ -61,13 +70,32 @@ class Reader {
     return { t: 'str', v: text };
   }
 
+  /** Expands an alias target, counting every node it produces against the aliasing limit. */
+  private expand(target: YamlNode, where: string, depth: number): Node {
+    this.aliasing += 1;
+    try {
+      return this.node(target, where, depth);
+    } finally {
+      this.aliasing -= 1;
+    }
+  }
+
+  private countAliased(where: string): void {
+    if (this.aliasing === 0) return;
+    this.aliasNodes += 1;
+    if (this.aliasNodes > MAX_ALIAS_NODES) {
+      throw new FormatError(`yaml: ${where || 'document'}: document contains excessive aliasing`);
+    }
+  }
+
   node(node: YamlNode | null, where: string, depth: number): Node {
+    this.countAliased(where);
     if (depth > 256) throw new FormatError(`yaml: ${where}: nesting is too deep`);
     if (node === null) return { t: 'null' };
     if (isAlias(node)) {
       const target = node.resolve(this.doc);
       if (!target) throw new FormatError(`yaml: ${where}: unknown alias *${node.source}`);
-      return this.node(target, where, depth + 1);
+      return this.expand(target, where, depth + 1);
     }
     if (isMap(node)) return this.map(node, where, depth);
     if (isSeq(node)) {
@@ -121,6 +149,9 @@ export function parseYaml(source: string): MapNode[] {
       throw new FormatError(
         `yaml: document ${i}${line ? ` line ${line}` : ''}: ${error.code.toLowerCase().replaceAll('_', ' ')}`,
       );
+    }
+    if (doc.warnings.some((w) => w.code === 'BAD_DIRECTIVE')) {
+      throw new FormatError(`yaml: document ${i}: found incompatible YAML document (unsupported directive)`);
     }
     const reader = new Reader(doc, source);
     const contents = doc.contents as YamlNode | null;
