@@ -26,7 +26,7 @@ function commentLines(text: string | null | undefined, inline = false): CommentN
 }
 
 /** Most nodes that alias expansion may produce per document (billion-laughs guard). */
-const MAX_ALIAS_NODES = 100_000;
+const MAX_ALIAS_NODES = 20_000;
 
 class Reader {
   private aliasNodes = 0;
