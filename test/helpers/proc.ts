@@ -27,6 +27,10 @@ export interface Ran {
   stdout: string;
   stderr: string;
   stdoutBytes: Buffer;
+  /** Wall time of the run in milliseconds. */
+  ms: number;
+  /** True when the run was killed for exceeding `timeoutMs`. */
+  timedOut: boolean;
 }
 
 export interface RunOpts {
@@ -35,6 +39,8 @@ export interface RunOpts {
   cwd?: string;
   /** Start from an environment holding only PATH and HOME (plus `env`). */
   clean?: boolean;
+  /** Kill the program (SIGKILL) after this many milliseconds. */
+  timeoutMs?: number;
 }
 
 export function run(command: string, args: readonly string[], opts: RunOpts = {}): Promise<Ran> {
@@ -42,22 +48,35 @@ export function run(command: string, args: readonly string[], opts: RunOpts = {}
     ? { PATH: process.env.PATH, HOME: opts.env?.HOME ?? process.env.HOME }
     : { ...process.env };
   const env = { ...base, ...opts.env, SOPS_DISABLE_VERSION_CHECK: '1' };
+  const started = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env, cwd: opts.cwd ?? REPO, stdio: ['pipe', 'pipe', 'pipe'] });
+    let timedOut = false;
+    const timer =
+      opts.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            child.kill('SIGKILL');
+          }, opts.timeoutMs);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c));
     child.stderr.on('data', (c: Buffer) => err.push(c));
     child.on('error', reject);
     child.on('close', (code) => {
+      clearTimeout(timer);
       const stdoutBytes = Buffer.concat(out);
       resolve({
         code: code ?? -1,
         stdout: stdoutBytes.toString('utf8'),
         stderr: Buffer.concat(err).toString('utf8'),
         stdoutBytes,
+        ms: performance.now() - started,
+        timedOut,
       });
     });
+    child.stdin.on('error', () => undefined);
     child.stdin.end(opts.input);
   });
 }

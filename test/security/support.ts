@@ -5,12 +5,11 @@
  * the CLI under a hard time limit.
  */
 
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT } from '../../cli/exit-codes.js';
 import type { Format } from '../../src/index.js';
-import { CLI, keyward, type Ran, REPO, type RunOpts, run } from '../helpers/proc.js';
+import { keyward, type Ran, REPO, type RunOpts, run } from '../helpers/proc.js';
 import { toolPath } from '../rig/paths.js';
 
 export const KEY_FILE = join(REPO, 'examples', 'dev-age-key.txt');
@@ -204,52 +203,14 @@ export function randInt(rnd: () => number, n: number): number {
   return Math.floor(rnd() * n);
 }
 
-export interface TimedRan extends Ran {
-  ms: number;
-  timedOut: boolean;
-}
+export type TimedRan = Ran;
 
 /**
  * Runs the built keyward CLI like `keyward()` from the helpers, but kills it
  * (SIGKILL) after `limitMs` so a runaway input cannot hang the suite.
  */
 export function keywardWithin(args: readonly string[], limitMs: number, opts: RunOpts = {}): Promise<TimedRan> {
-  const base: Record<string, string | undefined> = opts.clean
-    ? { PATH: process.env.PATH, HOME: opts.env?.HOME ?? process.env.HOME }
-    : { ...process.env };
-  const env = { ...base, ...opts.env, SOPS_DISABLE_VERSION_CHECK: '1' };
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env,
-      cwd: opts.cwd ?? REPO,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, limitMs);
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const stdoutBytes = Buffer.concat(out);
-      resolve({
-        code: code ?? -1,
-        stdout: stdoutBytes.toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-        stdoutBytes,
-        ms: performance.now() - started,
-        timedOut,
-      });
-    });
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(opts.input);
-  });
+  return keyward(args, { ...opts, timeoutMs: limitMs });
 }
 
 /** Runs async jobs with at most `limit` in flight, keeping the input order of results. */
