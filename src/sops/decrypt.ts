@@ -77,7 +77,8 @@ export function decryptTree(file: EncryptedFile, key: Uint8Array, log: Logger, o
         return node;
       }
       const text = openComment(key, node.v, at.path, where, options.stash);
-      if (text !== undefined) return { ...node, v: text };
+      // sops loses the same-line position of a comment it decrypts: it comes out above its key
+      if (text !== undefined) return { t: 'comment', v: text };
       log.warn(`sops: ${where}: could not decrypt a comment; kept as it is`);
       return node;
     }
@@ -94,7 +95,13 @@ export function decryptTree(file: EncryptedFile, key: Uint8Array, log: Logger, o
     const plaintext = open(key, sealed, aadOf(at.path), where);
     options.stash?.remember(aadOf(at.path), sealed.type === 'bytes' ? 'str' : sealed.type, plaintext, sealed.iv);
     const parsed = parseTyped(sealed.type, plaintext, where, options.rawStrings ?? false);
-    if (typeof parsed === 'string') throw new DecryptValueError(`sops: ${where}: a value cannot have type comment`);
+    if (typeof parsed === 'string') {
+      // sops 3.13.2 writes comments inside lists as `- ENC[…,type:comment]` items; like sops, read them back as
+      // comments (their text counts in the MAC here but not when sops encrypted them: a MAC mismatch, as in sops)
+      if (!at.inSeq) throw new DecryptValueError(`sops: ${where}: a value cannot have type comment`);
+      mac.add(new TextEncoder().encode(parsed), true);
+      return { t: 'comment', v: parsed };
+    }
     mac.add(scalarBytes(parsed), true);
     return parsed;
   });

@@ -34,7 +34,10 @@ export async function openEncrypted(
   const stash = new IvStash();
   const file = await loadEncrypted(input, format);
   const decrypted = await decryptFile(file, ctx, { ...options, stash, rawStrings: format === 'binary' });
-  return { tree: decrypted.tree, metadata: decrypted.metadata, dataKey: decrypted.dataKey, stash };
+  // as sops does, a file without any selection rule is written back with the default one
+  const selection = decrypted.metadata.selection ?? { field: 'unencrypted_suffix', value: '_unencrypted' };
+  const metadata = { ...decrypted.metadata, selection };
+  return { tree: decrypted.tree, metadata, dataKey: decrypted.dataKey, stash };
 }
 
 /** Encrypts a modified tree again with the file's data key and writes it in `format`. */

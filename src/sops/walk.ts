@@ -11,6 +11,8 @@ export interface Visit {
   path: readonly string[];
   /** Comments seen above this value at every nesting level (for a comment: itself last). */
   comments: readonly string[];
+  /** The value is a list item. */
+  inSeq?: boolean;
 }
 
 export type Visitor = (node: Scalar | CommentNode, at: Visit) => Scalar | CommentNode;
@@ -46,19 +48,19 @@ function walkSeq(seq: SeqNode, path: string[], stack: string[][], visit: Visitor
       items.push(visit(item, { path, comments: levels.flat() }));
       continue;
     }
-    items.push(walkNode(item, path, levels, visit));
+    items.push(walkNode(item, path, levels, visit, true));
     level.length = 0;
   }
   return { t: 'seq', items };
 }
 
-function walkNode(node: Node, path: string[], levels: string[][], visit: Visitor): Node {
+function walkNode(node: Node, path: string[], levels: string[][], visit: Visitor, inSeq = false): Node {
   switch (node.t) {
     case 'map':
       return walkMap(node, path, levels, visit);
     case 'seq':
       return walkSeq(node, path, levels, visit);
     default:
-      return visit(node, { path, comments: levels.flat() });
+      return visit(node, inSeq ? { path, comments: levels.flat(), inSeq } : { path, comments: levels.flat() });
   }
 }

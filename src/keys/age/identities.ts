@@ -6,15 +6,15 @@
  * sources must work; the default files may be missing. Nothing here ever prompts.
  */
 
-import type { Identity } from 'age-encryption';
 import { ConfigError } from '../../errors.js';
 import type { Settings } from '../../settings.js';
 import type { Context } from '../../types.js';
+import type { AgeIdentity as IdentityObject } from './format.js';
 import { sshIdentity } from './ssh.js';
 import { parseSshPrivateKey, SshKeyFormatError } from './ssh-format.js';
 
 /** An `AGE-SECRET-KEY-1…` string or an SSH identity object. */
-export type AgeIdentity = string | Identity;
+export type AgeIdentity = string | IdentityObject;
 
 interface Loaded {
   before: AgeIdentity[];
@@ -73,7 +73,7 @@ async function runCommand(ctx: Context, name: string, command: string, env?: Rec
 }
 
 /** One SSH private key: an identity, or nothing (with a warning) when it is passphrase-protected. */
-function sshFrom(ctx: Context, source: string, text: string, explicit: boolean): Identity[] {
+function sshFrom(ctx: Context, source: string, text: string, explicit: boolean): IdentityObject[] {
   let parsed: ReturnType<typeof parseSshPrivateKey>;
   try {
     parsed = parseSshPrivateKey(text);

@@ -6,12 +6,14 @@
  */
 
 import { createHash } from 'node:crypto';
-import { armor, Decrypter, Encrypter } from 'age-encryption';
 import { ConfigError, FormatError } from '../../errors.js';
 import type { Context, KeyFields, KeyType } from '../../types.js';
+import { armorDecode, armorEncode } from './armor.js';
+import { type AgeIdentity, type AgeRecipient, decryptFile, encryptFile, NoIdentityMatch } from './format.js';
 import { identitiesFor } from './identities.js';
 import { sshRecipient } from './ssh.js';
 import { parseSshRecipient, SshKeyFormatError } from './ssh-format.js';
+import { parseX25519Recipient, x25519Identity, x25519Recipient } from './x25519.js';
 
 export { defaultKeyFile, parseIdentities } from './identities.js';
 
@@ -73,28 +75,55 @@ export const keyType: KeyType<AgeRef> = {
   },
 
   async wrap(ref: AgeRef, part: Uint8Array): Promise<string> {
-    const enc = new Encrypter();
-    enc.addRecipient(SSH_RECIPIENT.test(ref.recipient) ? sshRecipient(sshKey(ref.recipient)) : ref.recipient);
-    return armor.encode(await enc.encrypt(part));
+    // hybrid post-quantum recipients go through the age-encryption package, loaded only for them
+    if (ref.recipient.startsWith('age1pq1')) {
+      const { armor, Encrypter } = await import('age-encryption');
+      const enc = new Encrypter();
+      enc.addRecipient(ref.recipient);
+      return armor.encode(await enc.encrypt(part));
+    }
+    return armorEncode(await encryptFile([recipientFor(ref.recipient)], part));
   },
 
   async unwrap(ref: AgeRef, enc: string, ctx: Context): Promise<Uint8Array | null> {
     const ids = await identitiesFor(ctx, ref.recipient);
     if (ids.length === 0) return null;
-    let file: Uint8Array;
-    try {
-      file = armor.decode(enc);
-    } catch (err) {
-      throw new FormatError('age: the wrapped data key is not a valid armored age file', { cause: err });
+    const file = armorDecode(enc);
+    const own: AgeIdentity[] = [];
+    const hybrid: string[] = [];
+    for (const id of ids) {
+      if (typeof id !== 'string') own.push(id);
+      else if (id.startsWith('AGE-SECRET-KEY-PQ-')) hybrid.push(id);
+      else {
+        const parsed = x25519Identity(id);
+        if (!parsed) throw new ConfigError('age: an identity is not a valid AGE-SECRET-KEY-1 string');
+        own.push(parsed);
+      }
     }
-    const dec = new Decrypter();
-    for (const id of ids) dec.addIdentity(id);
     try {
-      return await dec.decrypt(file);
+      return await decryptFile(own, file);
     } catch (err) {
-      if (err instanceof Error && /no identity matched/i.test(err.message)) return null;
-      if (err instanceof FormatError) throw err;
-      throw new FormatError('age: could not decrypt the wrapped data key', { cause: err });
+      if (!(err instanceof NoIdentityMatch)) throw err;
     }
+    return hybrid.length > 0 ? unwrapHybrid(hybrid, file) : null;
   },
 };
+
+function recipientFor(recipient: string): AgeRecipient {
+  if (SSH_RECIPIENT.test(recipient)) return sshRecipient(sshKey(recipient));
+  const raw = parseX25519Recipient(recipient);
+  if (!raw) throw new ConfigError(`age: ${JSON.stringify(recipient)} is not an age recipient`);
+  return x25519Recipient(raw);
+}
+
+async function unwrapHybrid(ids: readonly string[], file: Uint8Array): Promise<Uint8Array | null> {
+  const { Decrypter } = await import('age-encryption');
+  const dec = new Decrypter();
+  for (const id of ids) dec.addIdentity(id);
+  try {
+    return await dec.decrypt(file);
+  } catch (err) {
+    if (err instanceof Error && /no identity matched/i.test(err.message)) return null;
+    throw new FormatError('age: could not decrypt the wrapped data key', { cause: err });
+  }
+}

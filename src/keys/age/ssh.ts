@@ -1,5 +1,5 @@
 /**
- * age's SSH stanzas as `age-encryption` Recipient and Identity objects.
+ * age's SSH stanzas as recipient and identity objects for format.ts.
  * `ssh-ed25519`: an ephemeral X25519 share against the key's Montgomery form, the
  * shared secret tweaked by an HKDF of the SSH key, then ChaCha20-Poly1305 under
  * an HKDF of share and key. `ssh-rsa`: RSA-OAEP with SHA-256 and a fixed label.
@@ -17,8 +17,8 @@ import {
   randomBytes,
 } from 'node:crypto';
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
-import { type Identity, type Recipient, Stanza } from 'age-encryption';
 import { FormatError } from '../../errors.js';
+import type { AgeIdentity, AgeRecipient, Stanza } from './format.js';
 import type { SshPrivateKey, SshPublicKey } from './ssh-format.js';
 
 const ED25519_LABEL = 'age-encryption.org/v1/ssh-ed25519';
@@ -68,25 +68,25 @@ function open(key: Uint8Array, sealed: Uint8Array): Uint8Array {
 }
 
 /** A Recipient for an `ssh-ed25519` or `ssh-rsa` public key. */
-export function sshRecipient(key: SshPublicKey): Recipient {
+export function sshRecipient(key: SshPublicKey): AgeRecipient {
   const tag = sshTag(key.wire);
   if (key.kind === 'ssh-rsa') {
     const opts = { key: key.key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256', oaepLabel: RSA_LABEL };
-    return { wrapFileKey: (fileKey) => [new Stanza(['ssh-rsa', tag], publicEncrypt(opts, fileKey))] };
+    return { wrapFileKey: (fileKey): Stanza[] => [{ args: ['ssh-rsa', tag], body: publicEncrypt(opts, fileKey) }] };
   }
   const theirs = ed25519.utils.toMontgomery(key.point);
   return {
-    wrapFileKey(fileKey) {
+    wrapFileKey(fileKey): Stanza[] {
       const ephemeral = randomBytes(32);
       const share = x25519.getPublicKey(ephemeral);
       const wrapKey = ed25519WrapKey(x25519.getSharedSecret(ephemeral, theirs), key.wire, share, theirs);
-      return [new Stanza(['ssh-ed25519', tag, b64(share)], seal(wrapKey, fileKey))];
+      return [{ args: ['ssh-ed25519', tag, b64(share)], body: seal(wrapKey, fileKey) }];
     },
   };
 }
 
 /** An Identity for an unencrypted `ssh-ed25519` or `ssh-rsa` private key. */
-export function sshIdentity(key: SshPrivateKey): Identity {
+export function sshIdentity(key: SshPrivateKey): AgeIdentity {
   const tag = sshTag(key.wire);
   if (key.kind === 'ssh-rsa') {
     const opts = { padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256', oaepLabel: RSA_LABEL };

@@ -32,17 +32,23 @@ function scalarText(node: Scalar): string {
   }
 }
 
-/** Literal block lines (`|`, `|-`, `|+`) for a multi-line string, or undefined when it needs quotes. */
-function literalBlock(s: string, indent: number): string[] | undefined {
-  if (!s.includes('\n') || hasSpecialChar(s, false) || s.includes('\t')) return undefined;
-  const body = s.replace(/\n+$/, '');
-  if (body === '' || body.startsWith(' ') || / \n| $/.test(body)) return undefined;
-  const trailing = s.length - body.length;
-  const chomp = trailing === 0 ? '-' : trailing === 1 ? '' : '+';
+/**
+ * Literal block lines (`|`, `|-`, `|+`, with yaml.v3's indentation hint when the
+ * text starts with a space or line break) for a multi-line string, or undefined
+ * when yaml.v3 would quote it. `parent` is the key's or dash's column. Two cases stay
+ * quoted on purpose: a hint yaml.v3 would place wrongly (content not at
+ * parent + hint, which other YAML readers reject) and a leading tab (sops 3.13.2
+ * writes `null` for that block, losing the value).
+ */
+function literalBlock(s: string, indent: number, parent: number, step: number): string[] | undefined {
+  if (!s.includes('\n') || hasSpecialChar(s.replaceAll('\t', ''), false)) return undefined;
+  if (s.includes(' \n') || s.endsWith(' ') || s.startsWith('\t')) return undefined;
+  const hint = s.startsWith(' ') || s.startsWith('\n') ? String(step) : '';
+  if (hint !== '' && indent !== parent + step) return undefined;
+  const chomp = !s.endsWith('\n') ? '-' : s === '\n' || s.endsWith('\n\n') ? '+' : '';
   const pad = ' '.repeat(indent);
-  const lines = body.split('\n').map((line) => (line === '' ? '' : pad + line));
-  for (let i = 1; i < trailing; i++) lines.push('');
-  return [`|${chomp}`, ...lines];
+  const lines = (chomp === '-' ? s : s.slice(0, -1)).split('\n').map((line) => (line === '' ? '' : pad + line));
+  return [`|${hint}${chomp}`, ...lines];
 }
 
 const spaces = (n: number) => ' '.repeat(n);
@@ -56,8 +62,16 @@ class Emitter {
   }
 
   /**
+   * yaml.v3's indentation for a block nested in a mapping at `indent`: the next
+   * multiple of the step (so a map inside `- - ` at column 8 nests at 12, not 10).
+   */
+  private nest(indent: number): number {
+    return this.step * Math.floor((indent + this.step) / this.step);
+  }
+
+  /**
    * Writes `head` (a key with colon, or a dash) and then the value. `indent` is the
-   * indentation of the collection holding the value; nested blocks go one step in.
+   * yaml.v3 indentation of the mapping holding the value.
    */
   value(head: string, node: Node, indent: number, blockIndent: number, inline?: CommentNode): void {
     const tail = inline ? ` #${inline.v}` : '';
@@ -66,8 +80,8 @@ class Emitter {
         this.out.push(`${head} ${node.t === 'map' ? '{}' : '[]'}${tail}`);
       } else {
         this.out.push(head + tail);
-        if (node.t === 'map') this.mapBody(node, indent + this.step, indent + this.step);
-        else this.seqBody(node, indent + this.step);
+        if (node.t === 'map') this.mapBody(node, this.nest(indent), this.nest(indent));
+        else this.seqBody(node, this.nest(indent));
       }
       return;
     }
@@ -75,7 +89,7 @@ class Emitter {
       this.out.push(head + tail);
       return;
     }
-    const block = node.t === 'str' ? literalBlock(node.v, blockIndent) : undefined;
+    const block = node.t === 'str' ? literalBlock(node.v, blockIndent, indent, this.step) : undefined;
     if (block) this.out.push(`${head} ${block[0]}${tail}`, ...block.slice(1));
     else this.out.push(`${head} ${scalarText(node)}${tail}`);
   }
@@ -89,7 +103,7 @@ class Emitter {
         else this.comment(item, column);
         continue;
       }
-      this.value(`${spaces(column)}${yamlString(item.key)}:`, item.value, indent, indent + this.step, inline);
+      this.value(`${spaces(column)}${yamlString(item.key)}:`, item.value, indent, this.nest(indent), inline);
       inline = undefined;
     }
     if (inline) this.comment(inline, column);
@@ -114,9 +128,12 @@ class Emitter {
   /** A collection inside a sequence item starts on the dash line (`- key: v`, `- - x`). */
   private compact(node: MapNode | SeqNode, column: number): void {
     const leading = node.items.findIndex((item) => !('t' in item) || item.t !== 'comment' || item.inline === true);
-    const start = this.out.length + Math.max(leading, 0);
-    if (node.t === 'map') this.mapBody(node, column + 2, column);
+    const begin = this.out.length;
+    const start = begin + Math.max(leading, 0);
+    if (node.t === 'map') this.mapBody(node, column + 2, column + 2);
     else this.seqBody(node, column + 2);
+    // comments above the first entry sit above the dash, at its column (yaml.v3 head comments)
+    for (let i = begin; i < start; i++) this.out[i] = `${spaces(column)}${this.out[i]?.trimStart()}`;
     const first = this.out[start];
     if (first !== undefined) this.out[start] = `${spaces(column)}- ${first.slice(column + 2)}`;
   }

@@ -88,7 +88,7 @@ export function resolvePlain(s: string): Scalar {
   return { t: 'str', v: s };
 }
 
-/** Control characters, and the line/byte-order marks YAML treats specially. `\n` counts unless allowed. */
+/** Characters yaml.v3 finds unprintable (C0/C1 controls, line separators, BOM, U+FFFE/F, astral). `\n` counts unless allowed. */
 export function hasSpecialChar(s: string, newlines: boolean): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -96,7 +96,8 @@ export function hasSpecialChar(s: string, newlines: boolean): boolean {
       if (newlines) return true;
       continue;
     }
-    if (c < 0x20 || c === 0x7f || c === 0x85 || c === 0x2028 || c === 0x2029 || c === 0xfeff) return true;
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029) return true;
+    if (c === 0xfeff || c === 0xfffe || c === 0xffff) return true;
     // yaml.v3 treats characters outside the Basic Multilingual Plane as unprintable (it writes \U escapes)
     if (c >= 0xd800 && c <= 0xdfff) return true;
   }
@@ -116,9 +117,9 @@ export type QuoteStyle = 'plain' | 'single' | 'double';
 export function quoteStyle(s: string): QuoteStyle {
   if (resolvePlain(s).t !== 'str' || YAML11_WORDS.has(s) || BASE60_FLOAT.test(s)) return 'double';
   if (hasSpecialChar(s, true) || s.includes('\t')) return 'double';
-  if (s === '' || s !== s.trim()) return 'single';
+  if (s === '' || s.startsWith(' ') || s.endsWith(' ')) return 'single';
   if (/^[,[\]{}#&*!|>'"%@`]/.test(s)) return 'single';
-  if (/^[-?:](\s|$)/.test(s) || s.startsWith('---') || s.startsWith('...')) return 'single';
+  if (/^[-?:]( |$)/.test(s) || s.startsWith('---') || s.startsWith('...')) return 'single';
   if (s.includes(': ') || s.includes(' #') || s.endsWith(':')) return 'single';
   return 'plain';
 }
@@ -141,7 +142,6 @@ const ESCAPES: Readonly<Record<number, string>> = {
   34: '\\"',
   92: '\\\\',
   133: '\\N',
-  160: '\\_',
   8232: '\\L',
   8233: '\\P',
 };
@@ -153,8 +153,8 @@ export function doubleQuoted(s: string): string {
     const c = ch.codePointAt(0) ?? 0;
     const escaped = ESCAPES[c];
     if (escaped !== undefined) out += escaped;
-    else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).toUpperCase().padStart(2, '0')}`;
-    else if (c === 0xfeff) out += '\\uFEFF';
+    else if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) out += `\\x${c.toString(16).toUpperCase().padStart(2, '0')}`;
+    else if (c === 0xfeff || c === 0xfffe || c === 0xffff) out += `\\u${c.toString(16).toUpperCase()}`;
     else if (c > 0xffff) out += `\\U${c.toString(16).toUpperCase().padStart(8, '0')}`;
     else out += ch;
   }

@@ -4,7 +4,7 @@
  * keys rejected; writes a tree back as YAML (see yaml-emit.ts).
  */
 
-import { type Document, isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Node as YamlNode } from 'yaml';
+import { type Document, isAlias, isMap, isScalar, isSeq, Lexer, parseAllDocuments, type Node as YamlNode } from 'yaml';
 import { FormatError } from '../../errors.js';
 import { type CommentNode, type MapEntry, type MapNode, type Node, type SeqNode, takeEntry, toPlain } from '../tree.js';
 import type { Store } from './store.js';
@@ -16,38 +16,103 @@ export { emitYaml };
 
 const TAG = 'tag:yaml.org,2002:';
 
-/** Splits a yaml-library comment into sops comment items (one per non-empty line). */
-function commentLines(text: string | null | undefined, inline = false): CommentNode[] {
-  if (!text) return [];
-  return text
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line, i) => (inline && i === 0 ? { t: 'comment', v: line, inline: true } : { t: 'comment', v: line }));
-}
+/**
+ * The yaml library reports both `#` and `# ` as the comment text " "; yaml.v3 (and
+ * so sops) keeps them apart ("" and " "). This queue holds the source of every such
+ * comment in document order, so each " " can be told back.
+ */
+class BareComments {
+  private readonly queue: string[] = [];
 
+  constructor(source: string) {
+    if (!/#[ ]?\r?$/m.test(source)) return;
+    for (const token of new Lexer().lex(source)) if (token === '#' || token === '# ') this.queue.push(token);
+  }
+
+  text(line: string): string {
+    if (line !== ' ') return line;
+    return this.queue.shift() === '#' ? '' : ' ';
+  }
+}
 /** Most nodes that alias expansion may produce per document (billion-laughs guard). */
 const MAX_ALIAS_NODES = 20_000;
 
 class Reader {
   private aliasNodes = 0;
+  /** Sequences whose trailing comment went to the enclosing mapping. */
+  private readonly detached = new Set<YamlNode>();
+  /** Comments below a value that are indented less than its mapping's keys: they go up to an outer mapping. */
+  private carry: { column: number; items: CommentNode[] }[] = [];
   private aliasing = 0;
 
   constructor(
     private readonly doc: Document.Parsed,
     private readonly source: string,
+    private readonly bare: BareComments,
   ) {}
 
-  /** Whether a node's trailing comment starts on the node's own line. */
+  /** Splits a yaml-library comment into sops comment items, one per line; blank lines are dropped as sops does. */
+  comments(text: string | null | undefined, inline = false): CommentNode[] {
+    if (!text) return [];
+    const out: CommentNode[] = [];
+    for (const line of text.split('\n')) {
+      if (line === '') continue;
+      const v = this.bare.text(line);
+      out.push(inline && out.length === 0 ? { t: 'comment', v, inline: true } : { t: 'comment', v });
+    }
+    return out;
+  }
+
+  /** Whether a node's trailing comment starts on the node's own line (a block scalar's: on its header). */
   private sameLine(node: YamlNode): boolean {
-    const end = node.range?.[1];
+    const block = isScalar(node) && (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED');
+    const end = block ? node.range?.[0] : node.range?.[1];
     if (end === undefined) return false;
     const lineEnd = this.source.indexOf('\n', end);
     return this.source.slice(end, lineEnd === -1 ? undefined : lineEnd).includes('#');
   }
 
-  private trailing(node: YamlNode): { inline: CommentNode[]; after: CommentNode[] } {
-    const lines = commentLines(node.comment, false);
-    if (lines.length === 0 || !isScalar(node) || !this.sameLine(node)) return { inline: [], after: lines };
+  private column(node: YamlNode | null): number {
+    const at = node?.range?.[0] ?? 0;
+    return at - this.source.lastIndexOf('\n', at - 1) - 1;
+  }
+
+  /** The column of the first comment line after a node's content, if any. */
+  private footColumn(node: YamlNode | null): number | undefined {
+    const [, end, foot] = node?.range ?? [];
+    if (end === undefined || foot === undefined) return undefined;
+    const match = /\n( *)#/.exec(this.source.slice(end, foot));
+    return match?.[1]?.length;
+  }
+
+  /** Keeps trailing comments in the mapping whose keys sit at `column`, or carries them outwards. */
+  private place(items: CommentNode[], node: YamlNode | null, column: number): CommentNode[] {
+    if (items.length === 0) return items;
+    const at = this.footColumn(node);
+    if (at === undefined || at >= column) return items;
+    this.carry.push({ column: at, items });
+    return [];
+  }
+
+  /** Carried comments that belong to a mapping whose keys sit at `column`. */
+  takeCarry(column: number): CommentNode[] {
+    const mine = this.carry.filter((c) => c.column >= column);
+    this.carry = this.carry.filter((c) => c.column < column);
+    return mine.flatMap((c) => c.items);
+  }
+
+  /**
+   * Comments after a value. A collection keeps its own, except a sequence written at
+   * its key's column (`k:\n- a\n# c`), whose comment yaml.v3 gives to the next key.
+   */
+  private trailing(node: YamlNode, key?: YamlNode | null): { inline: CommentNode[]; after: CommentNode[] } {
+    if (!isScalar(node)) {
+      if (!isSeq(node) || key === undefined || this.column(node) > this.column(key)) return { inline: [], after: [] };
+      this.detached.add(node);
+      return { inline: [], after: this.comments(node.comment) };
+    }
+    const lines = this.comments(node.comment, false);
+    if (lines.length === 0 || !this.sameLine(node)) return { inline: [], after: lines };
     const [first, ...rest] = lines;
     return { inline: first ? [{ ...first, inline: true }] : [], after: rest };
   }
@@ -102,11 +167,11 @@ class Reader {
       const out: SeqNode = { t: 'seq', items: [] };
       node.items.forEach((item, i) => {
         const child = item as YamlNode | null;
-        out.items.push(...commentLines(child?.commentBefore));
+        out.items.push(...this.comments(child?.commentBefore));
         const { inline, after } = child ? this.trailing(child) : { inline: [], after: [] };
         out.items.push(...inline, this.node(child, `${where}[${i}]`, depth + 1), ...after);
       });
-      out.items.push(...commentLines(node.comment));
+      if (!this.detached.has(node)) out.items.push(...this.comments(node.comment));
       return out;
     }
     return this.scalar(node, where);
@@ -116,6 +181,7 @@ class Reader {
     if (!isMap(node)) throw new FormatError(`yaml: ${where || 'document'}: expected a mapping at the top level`);
     const out: MapNode = { t: 'map', items: [] };
     const seen = new Set<string>();
+    const column = this.column((node.items[0]?.key as YamlNode | null) ?? node);
     for (const pair of node.items) {
       const keyNode = pair.key as YamlNode | null;
       if (keyNode && !isScalar(keyNode)) throw new FormatError(`yaml: ${where}: map keys must be strings`);
@@ -125,14 +191,18 @@ class Reader {
       const key = keyValue.v;
       if (seen.has(key)) throw new FormatError(`yaml: ${where}: mapping key ${JSON.stringify(key)} already defined`);
       seen.add(key);
-      out.items.push(...commentLines(keyNode?.commentBefore), ...commentLines(keyNode?.comment));
+      out.items.push(...this.comments(keyNode?.commentBefore), ...this.comments(keyNode?.comment));
       const value = pair.value as YamlNode | null;
-      out.items.push(...commentLines(value?.commentBefore));
-      const { inline, after } = value ? this.trailing(value) : { inline: [], after: [] };
+      // a comment between `key:` and a nested block belongs to the block's first item, as in yaml.v3
+      const before = this.comments(value?.commentBefore);
+      const nested = isMap(value) || isSeq(value);
+      if (!nested) out.items.push(...before);
+      const { inline, after } = value ? this.trailing(value, keyNode) : { inline: [], after: [] };
       const entry: MapEntry = { key, value: this.node(value, where ? `${where}.${key}` : key, depth + 1) };
-      out.items.push(...inline, entry, ...after);
+      if (nested && (entry.value.t === 'map' || entry.value.t === 'seq')) entry.value.items.unshift(...before);
+      out.items.push(...inline, entry, ...this.takeCarry(column), ...this.place(after, value, column));
     }
-    out.items.push(...commentLines(node.comment));
+    out.items.push(...this.place(this.comments(node.comment), node, column));
     return out;
   }
 }
@@ -142,6 +212,7 @@ export function parseYaml(source: string): MapNode[] {
   if (source.length === 0) throw new FormatError('yaml: file cannot be completely empty');
   const docs = parseAllDocuments(source, { schema: 'failsafe', uniqueKeys: false, prettyErrors: false });
   if (!Array.isArray(docs)) return [];
+  const bare = new BareComments(source);
   return docs.map((doc, i) => {
     const [error] = doc.errors;
     if (error) {
@@ -153,11 +224,13 @@ export function parseYaml(source: string): MapNode[] {
     if (doc.warnings.some((w) => w.code === 'BAD_DIRECTIVE')) {
       throw new FormatError(`yaml: document ${i}: found incompatible YAML document (unsupported directive)`);
     }
-    const reader = new Reader(doc, source);
+    const reader = new Reader(doc, source, bare);
+    const head = reader.comments(doc.commentBefore);
     const contents = doc.contents as YamlNode | null;
     const map: MapNode = contents === null ? { t: 'map', items: [] } : reader.map(contents, '', 0);
-    map.items.unshift(...commentLines(doc.commentBefore));
-    map.items.push(...commentLines(doc.comment));
+    map.items.unshift(...head);
+    map.items.push(...reader.takeCarry(0));
+    map.items.push(...reader.comments(doc.comment));
     return map;
   });
 }
