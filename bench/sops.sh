@@ -11,7 +11,7 @@
 # user+system CPU time (%U+%S) is recorded too: it is less sensitive than wall time to other load.
 # Usage: bash bench/sops.sh [large-runs] [small-runs]   (default 7 and 21; needs `npm run build`
 #        and the rig; /usr/bin/time comes from `apt-get install -y time`)
-# KEYWARD_CLI=/path/to/dist/cli/main.js benchmarks another build (e.g. a snapshot of a commit).
+# KEYWARD_CLI=/path/to/dist/cli/launch.cjs (the installed command; default) or .../main.js benchmarks another build (e.g. a snapshot of a commit).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
@@ -22,7 +22,7 @@ sops="$rig/bin/sops"
 key="$root/examples/dev-age-key.txt"
 recipient=age1yu4nfhg3d2a6c70vjs00qhteptwdp82hseryqk4g02xxlufy998q9dcl04
 [ -x "$sops" ] || { echo "bench: $sops missing; run npm run rig" >&2; exit 1; }
-cli=${KEYWARD_CLI:-$root/dist/cli/main.js}
+cli=${KEYWARD_CLI:-$root/dist/cli/launch.cjs}
 [ -f "$cli" ] || { echo "bench: $cli missing; run npm run build" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "bench: /usr/bin/time missing; apt-get install -y time" >&2; exit 1; }
 

@@ -59,3 +59,6 @@ export function commaList(...values: (string | undefined)[]): string[] {
     .map((s) => s.trim())
     .filter((s) => s !== '');
 }
+
+/** child_process, loaded only when a program is run (it costs start-up time for every other command). */
+export const childProcess = () => process.getBuiltinModule('node:child_process');

@@ -3,7 +3,6 @@
  * file and process access, and a logger on stderr that never sees secret values.
  */
 
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { type Context, type Logger, type RunOptions, type RunResult, Settings } from '../src/index.js';
 
@@ -19,7 +18,7 @@ export function stderrLogger(verbose: boolean): Logger {
 
 function run(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
+    const child = process.getBuiltinModule('node:child_process').spawn(command, args, {
       env: options.env ? { ...process.env, ...options.env } : process.env,
       stdio: ['pipe', 'pipe', 'pipe'],
       ...(options.signal ? { signal: options.signal } : {}),

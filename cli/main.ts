@@ -1,20 +1,11 @@
 #!/usr/bin/env node
 /**
- * keyward command line: SOPS-compatible encryption and decryption of secrets files.
- * Every failure is reported as one clear line on stderr with a documented exit code,
- * never a stack trace. `--version` answers before anything heavy is loaded; each
- * command loads the core only when it runs.
+ * keyward command line (ES module build): SOPS-compatible encryption and decryption
+ * of secrets files. Every failure is one clear line on stderr with a documented exit
+ * code, never a stack trace. The installed `keyward` command is `launch.cts`, which
+ * runs the same entry from a bundle with a V8 code cache.
  */
 
-import { isVersionOnly, VERSION } from './version.js';
-
-export async function main(argv: readonly string[]): Promise<number> {
-  if (isVersionOnly(argv)) {
-    process.stdout.write(`${VERSION}\n`);
-    return 0;
-  }
-  const { run } = await import('./program.js');
-  return run(argv);
-}
+import { main } from './entry.js';
 
 process.exitCode = await main(process.argv.slice(2));

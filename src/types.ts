@@ -57,7 +57,7 @@ export interface KeyType<Ref> {
   /** The unwrapped part, or null when no identity for this key is available here. Throws when broken. */
   unwrap(ref: Ref, enc: string, ctx: Context): Promise<Uint8Array | null>;
   /** Parses a CLI / `.sops.yaml` key list entry. */
-  parseFlag?(text: string): Ref;
+  parseFlag?(text: string): Ref | Promise<Ref>;
 }
 
 /** A declared setting of a backend: used for --help, docs and log redaction. */

@@ -5,13 +5,11 @@
  * file is removed on exit and on signals.
  */
 
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
 import { emitPlain, KeywardError, loadStore, openEncrypted, sealOpened } from '../../src/index.js';
-import { formats, inputTypeOption, parseIndent } from '../common.js';
+import { childProcess, formats, inputTypeOption, parseIndent } from '../common.js';
 import { cliContext } from '../context.js';
 import { readInput, writeAtomic } from '../io.js';
 import { privateTemp, splitCommand } from '../private-temp.js';
@@ -23,7 +21,7 @@ interface EditFlags {
 }
 
 function onPath(program: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${program}`], { stdio: 'ignore' }).status === 0;
+  return childProcess().spawnSync('sh', ['-c', `command -v ${program}`], { stdio: 'ignore' }).status === 0;
 }
 
 export function editorCommand(env: NodeJS.ProcessEnv = process.env): string[] {
@@ -37,7 +35,9 @@ export function editorCommand(env: NodeJS.ProcessEnv = process.env): string[] {
 async function askToRetry(reason: string): Promise<boolean> {
   if (!process.stdin.isTTY) return false;
   process.stderr.write(`keyward: ${reason}\n`);
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const rl = process
+    .getBuiltinModule('node:readline/promises')
+    .createInterface({ input: process.stdin, output: process.stderr });
   try {
     await rl.question('Press Enter to return to the editor, or Ctrl+C to give up. ');
     return true;
@@ -57,7 +57,7 @@ export async function editAction(file: string, flags: EditFlags): Promise<void> 
     const [editor = 'vi', ...args] = editorCommand();
     const store = await loadStore(format);
     for (;;) {
-      const result = spawnSync(editor, [...args, path], { stdio: 'inherit' });
+      const result = childProcess().spawnSync(editor, [...args, path], { stdio: 'inherit' });
       if (result.error) throw new KeywardError('no-editor', `edit: could not run the editor ${JSON.stringify(editor)}`);
       if (result.status !== 0)
         throw new KeywardError('generic', `edit: the editor exited with status ${result.status}`);

@@ -5,11 +5,10 @@
  * The child's exit code is passed through and signals are forwarded to it.
  */
 
-import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, constants, createWriteStream, openSync } from 'node:fs';
 import { Command } from 'commander';
 import { decryptBytes, KeywardError, type Node, valToString } from '../../src/index.js';
-import { formats, inputTypeOption, outputTypeOption } from '../common.js';
+import { childProcess, formats, inputTypeOption, outputTypeOption } from '../common.js';
 import { cliContext } from '../context.js';
 import { readInput } from '../io.js';
 import { privateTemp } from '../private-temp.js';
@@ -17,14 +16,14 @@ import { privateTemp } from '../private-temp.js';
 /** Runs `sh -c command`, forwarding signals; resolves with the exit code sops would give. */
 function runShell(command: string, env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c', command], { env, stdio: 'inherit' });
+    const child = childProcess().spawn('sh', ['-c', command], { env, stdio: 'inherit' });
     const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
     const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((s) => [s, forward(s)] as const);
     for (const [signal, handler] of handlers) process.on(signal, handler);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       for (const [s, handler] of handlers) process.off(s, handler);
-      resolve(code ?? (signal ? 128 + (spawnSync('sh', ['-c', `kill -l ${signal}`]).status ?? 1) : 1));
+      resolve(code ?? (signal ? 128 + (childProcess().spawnSync('sh', ['-c', `kill -l ${signal}`]).status ?? 1) : 1));
     });
   });
 }
@@ -80,7 +79,7 @@ export async function execFileAction(file: string, command: string, flags: ExecF
     if (flags.fifo === false) path = temp.file(name, result.output);
     else {
       path = `${temp.dir}/${name}`;
-      if (spawnSync('mkfifo', ['-m', '600', path]).status !== 0)
+      if (childProcess().spawnSync('mkfifo', ['-m', '600', path]).status !== 0)
         throw new KeywardError('output', 'exec-file: could not create a FIFO (try --no-fifo)');
       feeding = new Promise((resolve) => {
         const stream = createWriteStream(path);

@@ -4,7 +4,6 @@
  * the matching .sops.yaml rule, after showing the change and asking).
  */
 
-import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
 import {
   ConfigError,
@@ -79,7 +78,9 @@ function describeGroups(groups: readonly (readonly KeySpec[])[]): Set<string> {
 }
 
 async function confirm(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const rl = process
+    .getBuiltinModule('node:readline/promises')
+    .createInterface({ input: process.stdin, output: process.stderr });
   try {
     return /^y(es)?$/i.test((await rl.question(question)).trim());
   } finally {

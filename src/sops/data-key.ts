@@ -94,7 +94,7 @@ export interface KeySpec {
 export async function keySpecFromText(type: string, text: string): Promise<KeySpec> {
   const keyType = await loadKeyType(type);
   if (!keyType?.parseFlag) throw new ConfigError(`${type}: keyward does not support ${type} keys yet`);
-  return { type, fields: keyType.formatRef(keyType.parseFlag(text)) };
+  return { type, fields: keyType.formatRef(await keyType.parseFlag(text)) };
 }
 
 /**

@@ -61,11 +61,13 @@ describe('exec-env and exec-file', () => {
     const plain = join(dir, 'flat.yaml');
     writeFileSync(plain, 'API_TOKEN: tok-123\nRETRIES: 3\nDEBUG: true\n');
     writeFileSync(flat, (await keyward(['encrypt', '--age', DEV_AGE_RECIPIENT, plain])).stdout);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
     const res = await keyward(['exec-env', flat, 'echo "$API_TOKEN $RETRIES $DEBUG ${HOME:+home}"; exit 7'], {
       env: key,
     });
     expect(res.stdout).toBe('tok-123 3 true home\n');
     expect(res.code).toBe(7);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
     const pristine = await keyward(['exec-env', '--pristine', flat, 'echo "${HOME:-none} $API_TOKEN"'], { env: key });
     expect(pristine.stdout).toBe('none tok-123\n');
   });

@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
-export const CLI = join(REPO, 'dist', 'cli', 'main.js');
+/** The installed `keyward` command: the launcher running the bundled CLI with its code cache. */
+export const CLI = join(REPO, 'dist', 'cli', 'launch.cjs');
 export const CONFORMANCE = join(REPO, '..', 'shared', 'conformance', 'sops-upstream');
 
 /** A fresh 0700 temp folder, removed when the test file finishes. */

@@ -41,18 +41,18 @@ beforeAll(async () => {
 const sshCtx = (name: string) => testContext({ SOPS_AGE_SSH_PRIVATE_KEY_FILE: keyPath(name) });
 
 describe('ssh recipients in flags and reports', () => {
-  it('parseFlag keeps an ssh-ed25519 key with its comment and an ssh-rsa key as given, trimmed', () => {
-    expect(keyType.parseFlag?.(`  ${pub('ed25519')}`)).toEqual({ recipient: pub('ed25519').trim() });
+  it('parseFlag keeps an ssh-ed25519 key with its comment and an ssh-rsa key as given, trimmed', async () => {
+    expect(await keyType.parseFlag?.(`  ${pub('ed25519')}`)).toEqual({ recipient: pub('ed25519').trim() });
     const [type, b64] = pub('rsa').split(' ');
-    expect(keyType.parseFlag?.(`${type} ${b64}\n`)).toEqual({ recipient: `${type} ${b64}` });
+    expect(await keyType.parseFlag?.(`${type} ${b64}\n`)).toEqual({ recipient: `${type} ${b64}` });
   });
 
-  it('parseFlag refuses a short rsa key, a mislabelled key and garbage, without echoing key bytes', () => {
+  it('parseFlag refuses a short rsa key, a mislabelled key and garbage, without echoing key bytes', async () => {
     const [, edB64 = ''] = pub('ed25519').split(' ');
     for (const bad of [pub('rsa-short'), `ssh-rsa ${edB64}`, 'ssh-ed25519 AAAAnotakey', 'ssh-ed25519']) {
       let err: unknown;
       try {
-        keyType.parseFlag?.(bad);
+        await keyType.parseFlag?.(bad);
       } catch (e) {
         err = e;
       }

@@ -123,7 +123,7 @@ describe('pgp refs and flags', () => {
   });
 
   it('accepts --pgp entries of 40 or 16 hex digits, optionally ending in !', () => {
-    const parse = (text: string) => keyType.parseFlag?.(text).fingerprint;
+    const parse = (text: string) => (keyType.parseFlag?.(text) as { fingerprint: string } | undefined)?.fingerprint;
     expect(parse(FP1)).toBe(FP1);
     expect(parse(`  ${FP2}\n`)).toBe(FP2);
     expect(parse('FBC7 B9E2 A4F9 289A C0C1 D484 3D16 CEE4 A273 81B4')).toBe(FP1);

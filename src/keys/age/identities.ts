@@ -10,8 +10,6 @@ import { ConfigError } from '../../errors.js';
 import type { Settings } from '../../settings.js';
 import type { Context } from '../../types.js';
 import type { AgeIdentity as IdentityObject } from './format.js';
-import { sshIdentity } from './ssh.js';
-import { parseSshPrivateKey, SshKeyFormatError } from './ssh-format.js';
 
 /** An `AGE-SECRET-KEY-1…` string or an SSH identity object. */
 export type AgeIdentity = string | IdentityObject;
@@ -73,7 +71,10 @@ async function runCommand(ctx: Context, name: string, command: string, env?: Rec
 }
 
 /** One SSH private key: an identity, or nothing (with a warning) when it is passphrase-protected. */
-function sshFrom(ctx: Context, source: string, text: string, explicit: boolean): IdentityObject[] {
+async function sshFrom(ctx: Context, source: string, text: string, explicit: boolean): Promise<IdentityObject[]> {
+  // the SSH code (and @noble/curves under it) loads only when an SSH key is present
+  const { parseSshPrivateKey, SshKeyFormatError } = await import('./ssh-format.js');
+  const { sshIdentity } = await import('./ssh.js');
   let parsed: ReturnType<typeof parseSshPrivateKey>;
   try {
     parsed = parseSshPrivateKey(text);
@@ -96,18 +97,18 @@ async function loadFixed(ctx: Context): Promise<Loaded> {
   const sshFile = s.first('SOPS_AGE_SSH_PRIVATE_KEY_FILE');
   if (sshFile) {
     const text = await readNamed(ctx, 'SOPS_AGE_SSH_PRIVATE_KEY_FILE', sshFile);
-    before.push(...sshFrom(ctx, `SOPS_AGE_SSH_PRIVATE_KEY_FILE ${sshFile}`, text, true));
+    before.push(...(await sshFrom(ctx, `SOPS_AGE_SSH_PRIVATE_KEY_FILE ${sshFile}`, text, true)));
   }
   const sshCmd = s.first('SOPS_AGE_SSH_PRIVATE_KEY_CMD');
   if (sshCmd) {
     const text = await runCommand(ctx, 'SOPS_AGE_SSH_PRIVATE_KEY_CMD', sshCmd);
-    before.push(...sshFrom(ctx, 'the output of SOPS_AGE_SSH_PRIVATE_KEY_CMD', text, true));
+    before.push(...(await sshFrom(ctx, 'the output of SOPS_AGE_SSH_PRIVATE_KEY_CMD', text, true)));
   }
   const home = s.first('HOME');
   for (const name of home ? ['id_ed25519', 'id_rsa'] : []) {
     const path = `${home}/.ssh/${name}`;
     const text = await readOptional(ctx, path);
-    if (text !== undefined) before.push(...sshFrom(ctx, path, text, false));
+    if (text !== undefined) before.push(...(await sshFrom(ctx, path, text, false)));
   }
   const inline = s.first('SOPS_AGE_KEY');
   if (inline) before.push(...parseIdentities(inline));

@@ -11,8 +11,6 @@ import type { Context, KeyFields, KeyType } from '../../types.js';
 import { armorDecode, armorEncode } from './armor.js';
 import { type AgeIdentity, type AgeRecipient, decryptFile, encryptFile, NoIdentityMatch } from './format.js';
 import { identitiesFor } from './identities.js';
-import { sshRecipient } from './ssh.js';
-import { parseSshRecipient, SshKeyFormatError } from './ssh-format.js';
 import { parseX25519Recipient, x25519Identity, x25519Recipient } from './x25519.js';
 
 export { defaultKeyFile, parseIdentities } from './identities.js';
@@ -33,7 +31,9 @@ function short(recipient: string): string {
   return recipient.length > 20 ? `${recipient.slice(0, 12)}…${recipient.slice(-6)}` : recipient;
 }
 
-function sshKey(recipient: string) {
+/** The SSH code (and @noble/curves under it) loads only for SSH recipients. */
+async function sshKey(recipient: string) {
+  const { parseSshRecipient, SshKeyFormatError } = await import('./ssh-format.js');
   try {
     return parseSshRecipient(recipient);
   } catch (err) {
@@ -62,10 +62,10 @@ export const keyType: KeyType<AgeRef> = {
     return `age ${short(ref.recipient)}`;
   },
 
-  parseFlag(text: string): AgeRef {
+  async parseFlag(text: string): Promise<AgeRef> {
     const recipient = text.trim();
     if (SSH_RECIPIENT.test(recipient)) {
-      sshKey(recipient);
+      await sshKey(recipient);
       return { recipient };
     }
     if (!X25519_RECIPIENT.test(recipient) && !recipient.startsWith('age1pq1')) {
@@ -82,7 +82,7 @@ export const keyType: KeyType<AgeRef> = {
       enc.addRecipient(ref.recipient);
       return armor.encode(await enc.encrypt(part));
     }
-    return armorEncode(await encryptFile([recipientFor(ref.recipient)], part));
+    return armorEncode(await encryptFile([await recipientFor(ref.recipient)], part));
   },
 
   async unwrap(ref: AgeRef, enc: string, ctx: Context): Promise<Uint8Array | null> {
@@ -109,8 +109,11 @@ export const keyType: KeyType<AgeRef> = {
   },
 };
 
-function recipientFor(recipient: string): AgeRecipient {
-  if (SSH_RECIPIENT.test(recipient)) return sshRecipient(sshKey(recipient));
+async function recipientFor(recipient: string): Promise<AgeRecipient> {
+  if (SSH_RECIPIENT.test(recipient)) {
+    const { sshRecipient } = await import('./ssh.js');
+    return sshRecipient(await sshKey(recipient));
+  }
   const raw = parseX25519Recipient(recipient);
   if (!raw) throw new ConfigError(`age: ${JSON.stringify(recipient)} is not an age recipient`);
   return x25519Recipient(raw);

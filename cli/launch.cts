@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+/**
+ * The installed `keyward` command. It runs the CLI from one bundled script
+ * (`dist/bundle/cli.cjs`, made by scripts/bundle.mjs) compiled with the V8 code
+ * cache written at build time (`cli.cache`), so a short command skips resolving
+ * and compiling some hundred modules. A cache that does not fit this Node.js is
+ * ignored by V8 and the bundle is compiled as usual; without a bundle (a plain
+ * `tsc` build) the ES module entry `main.js` runs instead.
+ *
+ * KEYWARD_WRITE_CODE_CACHE=1 makes the run save the code cache afterwards (used
+ * only by the build, with a representative command).
+ */
+
+import fs = require('node:fs');
+import path = require('node:path');
+import vm = require('node:vm');
+
+interface Entry {
+  main(argv: readonly string[]): Promise<number>;
+}
+
+type ModuleFunction = (
+  exports: object,
+  require: NodeJS.Require,
+  module: { exports: object },
+  file: string,
+  dir: string,
+) => void;
+
+const bundleDir = path.join(__dirname, '..', 'bundle');
+const bundleFile = path.join(bundleDir, 'cli.cjs');
+const cacheFile = path.join(bundleDir, 'cli.cache');
+
+function readCache(): Buffer | undefined {
+  try {
+    return fs.readFileSync(cacheFile);
+  } catch {
+    return undefined;
+  }
+}
+
+function loadBundle(): { entry: Entry; script: vm.Script } {
+  const source = fs.readFileSync(bundleFile, 'utf8');
+  const cachedData = readCache();
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename: bundleFile,
+    ...(cachedData ? { cachedData } : {}),
+  });
+  const module = { exports: {} };
+  (script.runInThisContext() as ModuleFunction)(module.exports, require, module, bundleFile, bundleDir);
+  return { entry: module.exports as Entry, script };
+}
+
+function saveCache(script: vm.Script): void {
+  const temp = `${cacheFile}.${process.pid}.tmp`;
+  fs.writeFileSync(temp, script.createCachedData());
+  fs.renameSync(temp, cacheFile);
+}
+
+async function start(argv: readonly string[]): Promise<void> {
+  if (!fs.existsSync(bundleFile)) {
+    await import('./main.js');
+    return;
+  }
+  const { entry, script } = loadBundle();
+  process.exitCode = await entry.main(argv);
+  if (process.env.KEYWARD_WRITE_CODE_CACHE === '1') saveCache(script);
+}
+
+void start(process.argv.slice(2));

@@ -1,0 +1,53 @@
+// Bundles the CLI into dist/bundle/cli.cjs (one CommonJS script that cli/launch.cts
+// compiles with a V8 code cache), then writes that cache by running two representative
+// commands (encrypt, then decrypt, of the example file) with KEYWARD_WRITE_CODE_CACHE=1.
+// age-encryption stays outside the bundle: only hybrid post-quantum keys and keygen load it.
+// Usage: node scripts/bundle.mjs   (after tsc; part of `npm run build`)
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const out = join(root, 'dist', 'bundle');
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+
+await build({
+  entryPoints: [join(root, 'dist', 'cli', 'entry.js')],
+  outfile: join(out, 'cli.cjs'),
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  external: ['age-encryption'],
+  supported: { 'dynamic-import': false },
+  define: { 'import.meta.url': '__keywardBundleUrl' },
+  banner: { js: 'var __keywardBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  minify: true,
+  keepNames: false,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+
+const launcher = join(root, 'dist', 'cli', 'launch.cjs');
+chmodSync(launcher, 0o755);
+const example = join(root, 'examples', 'secrets.enc.yaml');
+const env = {
+  ...process.env,
+  KEYWARD_WRITE_CODE_CACHE: '1',
+  SOPS_AGE_KEY_FILE: join(root, 'examples', 'dev-age-key.txt'),
+  SOPS_CONFIG: '/dev/null',
+};
+const temp = mkdtempSync(join(tmpdir(), 'keyward-bundle-'));
+try {
+  const plain = join(temp, 'plain.yaml');
+  writeFileSync(plain, execFileSync(process.execPath, [launcher, 'decrypt', example], { env }));
+  const recipient = 'age1yu4nfhg3d2a6c70vjs00qhteptwdp82hseryqk4g02xxlufy998q9dcl04';
+  execFileSync(process.execPath, [launcher, 'encrypt', '--age', recipient, plain], { env, stdio: 'ignore' });
+  execFileSync(process.execPath, [launcher, 'decrypt', example], { env, stdio: 'ignore' });
+} finally {
+  rmSync(temp, { recursive: true, force: true });
+}

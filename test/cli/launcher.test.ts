@@ -1,0 +1,72 @@
+/**
+ * The installed `keyward` command (dist/cli/launch.cjs): it runs the bundled CLI
+ * with the V8 code cache the build wrote, still works when that cache is damaged
+ * or missing, and falls back to the ES module build when there is no bundle. All
+ * three give the same bytes and exit codes as the ES module entry.
+ */
+
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { REPO, run } from '../helpers/proc.js';
+
+const KEY = join(REPO, 'examples', 'dev-age-key.txt');
+const EXAMPLE = join(REPO, 'examples', 'secrets.enc.yaml');
+const env = { env: { SOPS_AGE_KEY_FILE: KEY, SOPS_CONFIG: '/dev/null' } };
+// copies live under the repo so that node_modules still resolves from them
+const copies = join(REPO, 'node_modules', '.cache', 'keyward-launcher-test');
+
+afterAll(() => rmSync(copies, { recursive: true, force: true }));
+
+/** A copy of the build (dist + package.json), changed by `change`. */
+function copyOfBuild(name: string, change: (dist: string) => void): string {
+  const root = join(copies, name);
+  rmSync(root, { recursive: true, force: true });
+  mkdirSync(root, { recursive: true });
+  cpSync(join(REPO, 'dist'), join(root, 'dist'), { recursive: true });
+  cpSync(join(REPO, 'package.json'), join(root, 'package.json'));
+  change(join(root, 'dist'));
+  return join(root, 'dist', 'cli', 'launch.cjs');
+}
+
+const esm = (args: string[]) => run(process.execPath, [join(REPO, 'dist', 'cli', 'main.js'), ...args], env);
+const launch = (launcher: string, args: string[]) => run(process.execPath, [launcher, ...args], env);
+
+describe('the keyward launcher', () => {
+  const installed = join(REPO, 'dist', 'cli', 'launch.cjs');
+
+  it('the build wrote the bundle and its code cache, and the launcher is executable', () => {
+    expect(statSync(join(REPO, 'dist', 'bundle', 'cli.cjs')).size).toBeGreaterThan(10_000);
+    expect(statSync(join(REPO, 'dist', 'bundle', 'cli.cache')).size).toBeGreaterThan(10_000);
+    expect(statSync(installed).mode & 0o111).not.toBe(0);
+    expect(readFileSync(installed, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+  });
+
+  const cases: [string, (dist: string) => void][] = [
+    ['with the cache from the build', () => undefined],
+    ['with a damaged cache', (dist) => writeFileSync(join(dist, 'bundle', 'cli.cache'), Buffer.alloc(4096, 7))],
+    ['without a cache', (dist) => rmSync(join(dist, 'bundle', 'cli.cache'))],
+    ['without a bundle (plain tsc build)', (dist) => rmSync(join(dist, 'bundle'), { recursive: true })],
+  ];
+
+  it.each(cases)('%s: same output and exit codes as the ES module entry', async (name, change) => {
+    const launcher = name.startsWith('with the cache') ? installed : copyOfBuild(name.replace(/\W+/g, '-'), change);
+    for (const args of [['--version'], ['decrypt', EXAMPLE], ['decrypt', join(REPO, 'no-such-file.yaml')], ['nope']]) {
+      const [ours, reference] = await Promise.all([launch(launcher, args), esm(args)]);
+      expect({ args, code: ours.code, stdout: ours.stdout, stderr: ours.stderr }).toEqual({
+        args,
+        code: reference.code,
+        stdout: reference.stdout,
+        stderr: reference.stderr,
+      });
+    }
+    expect((await launch(launcher, ['--version'])).stdout).toBe(
+      `${JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version}\n`,
+    );
+    // a damaged cache is only read, never rewritten at run time
+    if (name.startsWith('with a damaged')) {
+      expect(readFileSync(join(launcher, '..', '..', 'bundle', 'cli.cache'))).toEqual(Buffer.alloc(4096, 7));
+    }
+    if (name.startsWith('without a bundle')) expect(existsSync(join(launcher, '..', '..', 'bundle'))).toBe(false);
+  });
+});
