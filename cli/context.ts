@@ -3,7 +3,7 @@
  * file and process access, and a logger on stderr that never sees secret values.
  */
 
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { type Context, type Logger, type RunOptions, type RunResult, Settings } from '../src/index.js';
 
 export function stderrLogger(verbose: boolean): Logger {
@@ -49,7 +49,7 @@ export function cliContext(options: CliContextOptions = {}): Context {
   const settings = Settings.fromRecord(process.env).with(options.extra ?? []);
   return {
     settings,
-    readFile: async (path) => new Uint8Array(await readFile(path)),
+    readFile: async (path) => new Uint8Array(readFileSync(path)),
     run,
     fetch: globalThis.fetch,
     now: () => new Date(),

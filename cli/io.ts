@@ -5,7 +5,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { chmod, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { IoError, KeywardError } from '../src/index.js';
 
@@ -16,7 +16,8 @@ export async function readInput(path: string | undefined): Promise<Uint8Array> {
     return new Uint8Array(Buffer.concat(chunks));
   }
   try {
-    return new Uint8Array(await readFile(path));
+    // a synchronous read: fs/promises would load a dozen more Node.js modules at start-up
+    return new Uint8Array(readFileSync(path));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new KeywardError('no-file', `${path}: file does not exist`, { cause: err });
@@ -26,6 +27,7 @@ export async function readInput(path: string | undefined): Promise<Uint8Array> {
 
 /** Writes `data` to `path` through a temp file and rename, keeping the old file's mode. */
 export async function writeAtomic(path: string, data: Uint8Array | string, defaultMode = 0o600): Promise<void> {
+  const { chmod, open, rename, stat, unlink } = process.getBuiltinModule('node:fs/promises');
   let mode = defaultMode;
   try {
     mode = (await stat(path)).mode & 0o7777;

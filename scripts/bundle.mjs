@@ -15,7 +15,26 @@ const out = join(root, 'dist', 'bundle');
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
+// commander requires child_process (and so net, dgram and the stream stack) when it loads, only to run
+// external subcommands, which keyward has none of: hand it a stand-in that loads the real module on use.
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      args.importer.includes(`${'node_modules'}/commander/`)
+        ? { path: 'lazy', namespace: 'lazy-child-process' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-child-process' }, () => ({
+      contents:
+        'module.exports = new Proxy({}, { get: (_, key) => process.getBuiltinModule("node:child_process")[key] });',
+      loader: 'js',
+    }));
+  },
+};
+
 await build({
+  plugins: [lazyChildProcess],
   entryPoints: [join(root, 'dist', 'cli', 'entry.js')],
   outfile: join(out, 'cli.cjs'),
   bundle: true,

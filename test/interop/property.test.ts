@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/proc.js';
 import { CATEGORIES, type Category, checkCase, type Failure, type FormatRun } from './checks.js';
-import { type FormatName, selectionFlags } from './gen/rules.js';
+import { type FormatName, RULE_NAMES, selectionFlags } from './gen/rules.js';
 import { FORMAT_LIST, generateCase } from './generate.js';
 import { kwInProcess, kwSpawned, limiter, startWorkers, stopWorkers } from './runner.js';
 
@@ -152,15 +152,7 @@ for (const format of FORMATS) {
         const r = get();
         expect(r.docs).toBe(DOCS);
         if (format !== 'binary' && DOCS >= 200) {
-          for (const rule of [
-            'unencrypted_suffix',
-            'encrypted_suffix',
-            'unencrypted_regex',
-            'encrypted_regex',
-            'unencrypted_comment_regex',
-            'encrypted_comment_regex',
-          ])
-            expect(r.coverage.get(`rule:${rule}`) ?? 0, rule).toBeGreaterThan(0);
+          for (const rule of RULE_NAMES) expect(r.coverage.get(`rule:${rule}`) ?? 0, rule).toBeGreaterThan(0);
           expect(r.coverage.get('mac_only_encrypted') ?? 0).toBeGreaterThan(0);
         }
       },

@@ -4,36 +4,16 @@
  * keys rejected; writes a tree back as YAML (see yaml-emit.ts).
  */
 
-import { type Document, isAlias, isMap, isScalar, isSeq, Lexer, parseAllDocuments, type Node as YamlNode } from 'yaml';
+import { type Document, isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Node as YamlNode } from 'yaml';
 import { FormatError } from '../../errors.js';
 import { type CommentNode, type MapEntry, type MapNode, type Node, type SeqNode, takeEntry, toPlain } from '../tree.js';
 import type { Store } from './store.js';
 
 import { emitYaml, emitYamlValue } from './yaml-emit.js';
-import { resolvePlain } from './yaml-scalars.js';
+import { BareComments, scalarNode } from './yaml-node.js';
 
 export { emitYaml };
 
-const TAG = 'tag:yaml.org,2002:';
-
-/**
- * The yaml library reports both `#` and `# ` as the comment text " "; yaml.v3 (and
- * so sops) keeps them apart ("" and " "). This queue holds the source of every such
- * comment in document order, so each " " can be told back.
- */
-class BareComments {
-  private readonly queue: string[] = [];
-
-  constructor(source: string) {
-    if (!/#[ ]?\r?$/m.test(source)) return;
-    for (const token of new Lexer().lex(source)) if (token === '#' || token === '# ') this.queue.push(token);
-  }
-
-  text(line: string): string {
-    if (line !== ' ') return line;
-    return this.queue.shift() === '#' ? '' : ' ';
-  }
-}
 /** Most nodes that alias expansion may produce per document (billion-laughs guard). */
 const MAX_ALIAS_NODES = 20_000;
 
@@ -101,6 +81,16 @@ class Reader {
     return mine.flatMap((c) => c.items);
   }
 
+  /** A bare `#` (or `# `) on a block scalar's header line, which the yaml library drops. */
+  private emptyHeaderComment(node: YamlNode): CommentNode | undefined {
+    if (!isScalar(node) || (node.type !== 'BLOCK_LITERAL' && node.type !== 'BLOCK_FOLDED')) return undefined;
+    const start = node.range?.[0] ?? 0;
+    const end = this.source.indexOf('\n', start);
+    const header = /^[|>][-+0-9]*[ \t]+# ?[ \t]*$/.exec(this.source.slice(start, end === -1 ? undefined : end));
+    if (!header) return undefined;
+    return { t: 'comment', v: this.bare.text(' '), inline: true };
+  }
+
   /**
    * Comments after a value. A collection keeps its own, except a sequence written at
    * its key's column (`k:\n- a\n# c`), whose comment yaml.v3 gives to the next key.
@@ -112,27 +102,13 @@ class Reader {
       return { inline: [], after: this.comments(node.comment) };
     }
     const lines = this.comments(node.comment, false);
-    if (lines.length === 0 || !this.sameLine(node)) return { inline: [], after: lines };
+    if (lines.length === 0) {
+      const empty = this.emptyHeaderComment(node);
+      return { inline: empty ? [empty] : [], after: [] };
+    }
+    if (!this.sameLine(node)) return { inline: [], after: lines };
     const [first, ...rest] = lines;
     return { inline: first ? [{ ...first, inline: true }] : [], after: rest };
-  }
-
-  scalar(node: YamlNode, where: string): Node {
-    if (!isScalar(node)) throw new FormatError(`yaml: ${where}: unexpected node`);
-    const tag = node.tag?.startsWith(TAG) ? node.tag.slice(TAG.length) : node.tag;
-    if (tag === 'binary') {
-      const text = String(node.source ?? '').replace(/\s+/g, '');
-      if (!(node.value instanceof Uint8Array) || !/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 === 1) {
-        throw new FormatError(`yaml: ${where}: !!binary value contains invalid base64 data`);
-      }
-      return { t: 'str', v: new TextDecoder().decode(node.value) };
-    }
-    const text = typeof node.value === 'string' ? node.value : String(node.source ?? '');
-    if (tag === 'str') return { t: 'str', v: text };
-    if (node.type === 'PLAIN' || tag === 'int' || tag === 'float' || tag === 'bool' || tag === 'null') {
-      return resolvePlain(text);
-    }
-    return { t: 'str', v: text };
   }
 
   /** Expands an alias target, counting every node it produces against the aliasing limit. */
@@ -174,7 +150,7 @@ class Reader {
       if (!this.detached.has(node)) out.items.push(...this.comments(node.comment));
       return out;
     }
-    return this.scalar(node, where);
+    return scalarNode(node, where);
   }
 
   map(node: YamlNode, where: string, depth: number): MapNode {
@@ -185,7 +161,7 @@ class Reader {
     for (const pair of node.items) {
       const keyNode = pair.key as YamlNode | null;
       if (keyNode && !isScalar(keyNode)) throw new FormatError(`yaml: ${where}: map keys must be strings`);
-      const keyValue = keyNode ? this.scalar(keyNode, where) : { t: 'null' as const };
+      const keyValue = keyNode ? scalarNode(keyNode, where) : { t: 'null' as const };
       if (keyValue.t !== 'str')
         throw new FormatError(`yaml: ${where}: map keys must be strings (tree contains a non-string key)`);
       const key = keyValue.v;

@@ -27,6 +27,9 @@ export const RULES: Record<Exclude<RuleName, 'default'>, { flag: string; value: 
   encrypted_comment_regex: { flag: '--encrypted-comment-regex', value: '@secret' },
 };
 
+/** The six rules, in the order the generator picks from. */
+export const RULE_NAMES = Object.keys(RULES) as Exclude<RuleName, 'default'>[];
+
 export interface Selection {
   rule: RuleName;
   macOnly: boolean;
@@ -39,16 +42,7 @@ export function selectionFlags(sel: Selection): string[] {
 }
 
 export function randSelection(rng: Rng): Selection {
-  const rule: RuleName = rng.chance(0.3)
-    ? 'default'
-    : rng.pick([
-        'unencrypted_suffix',
-        'encrypted_suffix',
-        'unencrypted_regex',
-        'encrypted_regex',
-        'unencrypted_comment_regex',
-        'encrypted_comment_regex',
-      ] as const);
+  const rule: RuleName = rng.chance(0.3) ? 'default' : rng.pick(RULE_NAMES);
   return { rule, macOnly: rng.chance(0.3) };
 }
 
