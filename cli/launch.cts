@@ -40,12 +40,11 @@ function readCache(): Buffer | undefined {
 }
 
 function loadBundle(): { entry: Entry; script: vm.Script } {
-  const source = fs.readFileSync(bundleFile, 'utf8');
+  // the bundle is ASCII and already wrapped as a function expression (scripts/bundle.mjs): read as latin1,
+  // which skips UTF-8 decoding, and hand it to V8 without another copy
+  const source = fs.readFileSync(bundleFile, 'latin1');
   const cachedData = readCache();
-  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
-    filename: bundleFile,
-    ...(cachedData ? { cachedData } : {}),
-  });
+  const script = new vm.Script(source, { filename: bundleFile, ...(cachedData ? { cachedData } : {}) });
   const module = { exports: {} };
   (script.runInThisContext() as ModuleFunction)(module.exports, require, module, bundleFile, bundleDir);
   return { entry: module.exports as Entry, script };

@@ -44,7 +44,12 @@ await build({
   external: ['age-encryption'],
   supported: { 'dynamic-import': false },
   define: { 'import.meta.url': '__keywardBundleUrl' },
-  banner: { js: 'var __keywardBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  // wrapped as one function expression for cli/launch.cts, which compiles it with vm.Script
+  banner: {
+    js: '(function (exports, require, module, __filename, __dirname) {"use strict";var __keywardBundleUrl = require("node:url").pathToFileURL(__filename).href;',
+  },
+  footer: { js: '})' },
+  charset: 'ascii',
   minify: true,
   keepNames: false,
   legalComments: 'none',

@@ -36,7 +36,11 @@ describe('the keyward launcher', () => {
   const installed = join(REPO, 'dist', 'cli', 'launch.cjs');
 
   it('the build wrote the bundle and its code cache, and the launcher is executable', () => {
-    expect(statSync(join(REPO, 'dist', 'bundle', 'cli.cjs')).size).toBeGreaterThan(10_000);
+    const bundle = readFileSync(join(REPO, 'dist', 'bundle', 'cli.cjs'), 'latin1');
+    expect(bundle.length).toBeGreaterThan(10_000);
+    // one strict-mode function expression, ASCII only (the launcher reads it as latin1)
+    expect(bundle.startsWith('(function (exports, require, module, __filename, __dirname) {"use strict";')).toBe(true);
+    expect(/[^\x00-\x7f]/.test(bundle)).toBe(false);
     expect(statSync(join(REPO, 'dist', 'bundle', 'cli.cache')).size).toBeGreaterThan(10_000);
     expect(statSync(installed).mode & 0o111).not.toBe(0);
     expect(readFileSync(installed, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
