@@ -19,6 +19,7 @@ export const EXIT = {
   noFileSpecified: 100,
   couldNotRetrieveKey: 128,
   fileAlreadyEncrypted: 203,
+  closedOutput: 141,
 } as const;
 
 const byCode: Readonly<Record<ErrorCode, number>> = {
@@ -58,6 +59,7 @@ export const EXIT_HELP = `Exit codes (sops's numbers where sops has one):
   51   MAC mismatch (use --ignore-mac to decrypt anyway)
   100  no such file
   128  no key could recover the data key
+  141  the reader closed standard output early (128 + SIGPIPE)
   200  edit: the file was not changed
   201  edit: no editor found
   203  file is already encrypted`;

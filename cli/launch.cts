@@ -56,7 +56,18 @@ function saveCache(script: vm.Script): void {
   fs.renameSync(temp, cacheFile);
 }
 
+interface VersionModule {
+  isVersionOnly(argv: readonly string[]): boolean;
+  VERSION: string;
+}
+
 async function start(argv: readonly string[]): Promise<void> {
+  // `--version` answers before the bundle is read (version.js is an ES module without top-level await)
+  const version = require('./version.js') as VersionModule;
+  if (version.isVersionOnly(argv)) {
+    process.stdout.write(`${version.VERSION}\n`);
+    return;
+  }
   if (!fs.existsSync(bundleFile)) {
     await import('./main.js');
     return;

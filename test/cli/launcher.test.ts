@@ -5,12 +5,14 @@
  * three give the same bytes and exit codes as the ES module entry.
  */
 
+import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO, run } from '../helpers/proc.js';
 
 const KEY = join(REPO, 'examples', 'dev-age-key.txt');
+const RECIPIENT = 'age1yu4nfhg3d2a6c70vjs00qhteptwdp82hseryqk4g02xxlufy998q9dcl04';
 const EXAMPLE = join(REPO, 'examples', 'secrets.enc.yaml');
 const env = { env: { SOPS_AGE_KEY_FILE: KEY, SOPS_CONFIG: '/dev/null' } };
 // copies live under the repo so that node_modules still resolves from them
@@ -72,5 +74,38 @@ describe('the keyward launcher', () => {
       expect(readFileSync(join(launcher, '..', '..', 'bundle', 'cli.cache'))).toEqual(Buffer.alloc(4096, 7));
     }
     if (name.startsWith('without a bundle')) expect(existsSync(join(launcher, '..', '..', 'bundle'))).toBe(false);
+  });
+});
+
+describe('a reader that closes the output early', () => {
+  /** Runs the CLI, reads its first stdout chunk, closes the pipe; resolves with exit code and stderr. */
+  function readOneChunk(args: string[]): Promise<{ code: number | null; stderr: string }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [join(REPO, 'dist', 'cli', 'launch.cjs'), ...args], {
+        env: { ...process.env, ...env.env },
+      });
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString();
+      });
+      child.stdout.once('data', () => child.stdout.destroy());
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+  }
+
+  it('ends the run quietly with 141 (128 + SIGPIPE), no stack trace', async () => {
+    const big = join(copies, 'big');
+    mkdirSync(big, { recursive: true });
+    const plain = join(big, 'big.yaml');
+    writeFileSync(plain, Array.from({ length: 40_000 }, (_, i) => `key${i}: value number ${i}\n`).join(''));
+    const enc = await run(
+      process.execPath,
+      [join(REPO, 'dist', 'cli', 'launch.cjs'), 'encrypt', '--age', RECIPIENT, plain],
+      env,
+    );
+    writeFileSync(join(big, 'big.enc.yaml'), enc.stdout);
+    const res = await readOneChunk(['decrypt', join(big, 'big.enc.yaml')]);
+    expect(res).toEqual({ code: 141, stderr: '' });
   });
 });
