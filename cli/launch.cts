@@ -62,11 +62,14 @@ interface VersionModule {
 }
 
 async function start(argv: readonly string[]): Promise<void> {
-  // `--version` answers before the bundle is read (version.js is an ES module without top-level await)
-  const version = require('./version.js') as VersionModule;
-  if (version.isVersionOnly(argv)) {
-    process.stdout.write(`${version.VERSION}\n`);
-    return;
+  // `--version` answers before the bundle is read. version.js is an ES module without top-level await;
+  // requiring it starts Node's ES module loader, so only one-word invocations pay for that
+  if (argv.length === 1) {
+    const version = require('./version.js') as VersionModule;
+    if (version.isVersionOnly(argv)) {
+      process.stdout.write(`${version.VERSION}\n`);
+      return;
+    }
   }
   if (!fs.existsSync(bundleFile)) {
     await import('./main.js');
