@@ -5,6 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { type Context, type Logger, type RunOptions, type RunResult, Settings } from '../src/index.js';
+import { childProcess } from './common.js';
 
 export function stderrLogger(verbose: boolean): Logger {
   return {
@@ -18,7 +19,7 @@ export function stderrLogger(verbose: boolean): Logger {
 
 function run(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = process.getBuiltinModule('node:child_process').spawn(command, args, {
+    const child = childProcess().spawn(command, args, {
       env: options.env ? { ...process.env, ...options.env } : process.env,
       stdio: ['pipe', 'pipe', 'pipe'],
       ...(options.signal ? { signal: options.signal } : {}),

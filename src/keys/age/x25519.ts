@@ -18,6 +18,7 @@ import { bech32Decode, bech32Encode } from './bech32.js';
 import { type AgeIdentity, type AgeRecipient, b64raw, type Stanza, unb64raw } from './format.js';
 
 const LABEL = 'age-encryption.org/v1/X25519';
+// DER headers only (ASN.1 framing for an X25519 key), no key material: the 32 key bytes are appended
 const PKCS8 = Buffer.from('302e020100300506032b656e04220420', 'hex');
 const SPKI = Buffer.from('302a300506032b656e032100', 'hex');
 const NONCE = Buffer.alloc(12);
