@@ -7,7 +7,8 @@ import { DecryptValueError } from '../errors.js';
 import type { Context, Logger } from '../types.js';
 import { isEncrypted, open, parseSealed, type Sealed } from './cipher.js';
 import { DEFAULT_DECRYPTION_ORDER, recoverDataKey } from './data-key.js';
-import { aadOf, type IvStash } from './encrypt.js';
+import { aadOf } from './encrypt.js';
+import type { IvStash } from './iv-stash.js';
 import { MacHasher, verifyMac } from './mac.js';
 import type { Metadata } from './metadata.js';
 import { makeJudge } from './selection.js';
@@ -45,6 +46,7 @@ function openComment(
   path: readonly string[],
   where: string,
   stash: IvStash | undefined,
+  position: number,
 ): string | undefined {
   let sealed: Sealed;
   try {
@@ -55,7 +57,7 @@ function openComment(
   for (let len = path.length; len >= 0; len--) {
     try {
       const plaintext = open(key, sealed, aadOf(path.slice(0, len)), where);
-      stash?.remember(aadOf(path), 'comment', plaintext, sealed.iv);
+      stash?.remember(aadOf(path), 'comment', plaintext, sealed.iv, position);
       return new TextDecoder().decode(plaintext);
     } catch {
       // try the parent path
@@ -68,7 +70,9 @@ function openComment(
 export function decryptTree(file: EncryptedFile, key: Uint8Array, log: Logger, options: DecryptOptions = {}): Tree {
   const judge = makeJudge(file.metadata.selection);
   const mac = new MacHasher(file.metadata.macOnlyEncrypted);
+  let leaf = 0;
   const tree = walkTree(file.tree, (node, at): Scalar | CommentNode => {
+    const position = leaf++;
     const where = at.path.join('.') || '(top level)';
     const encrypted = judge(at.path, at.comments, node.t === 'comment');
     if (node.t === 'comment') {
@@ -76,7 +80,7 @@ export function decryptTree(file: EncryptedFile, key: Uint8Array, log: Logger, o
         if (encrypted && node.v !== '') log.warn(`sops: ${where}: comment is not encrypted; kept as it is`);
         return node;
       }
-      const text = openComment(key, node.v, at.path, where, options.stash);
+      const text = openComment(key, node.v, at.path, where, options.stash, position);
       // sops loses the same-line position of a comment it decrypts: it comes out above its key
       if (text !== undefined) return { t: 'comment', v: text };
       log.warn(`sops: ${where}: could not decrypt a comment; kept as it is`);
@@ -93,7 +97,13 @@ export function decryptTree(file: EncryptedFile, key: Uint8Array, log: Logger, o
     if (node.v === '') return node;
     const sealed = parseSealed(node.v, where);
     const plaintext = open(key, sealed, aadOf(at.path), where);
-    options.stash?.remember(aadOf(at.path), sealed.type === 'bytes' ? 'str' : sealed.type, plaintext, sealed.iv);
+    options.stash?.remember(
+      aadOf(at.path),
+      sealed.type === 'bytes' ? 'str' : sealed.type,
+      plaintext,
+      sealed.iv,
+      position,
+    );
     const parsed = parseTyped(sealed.type, plaintext, where, options.rawStrings ?? false);
     if (typeof parsed === 'string') {
       // sops 3.13.2 writes comments inside lists as `- ENC[…,type:comment]` items; like sops, read them back as

@@ -5,31 +5,14 @@
  */
 
 import { FormatError } from '../errors.js';
-import { formatSealed, newIv, seal } from './cipher.js';
+import { formatSealed, seal } from './cipher.js';
+import { IvStash, type SealPlan } from './iv-stash.js';
 import { MacHasher, sealMac } from './mac.js';
 import { type Metadata, rfc3339Now } from './metadata.js';
 import { type Judge, makeJudge, type Selection } from './selection.js';
 import type { CommentNode, Scalar, Tree } from './tree.js';
 import { scalarBytes, scalarType } from './values.js';
 import { walkTree } from './walk.js';
-
-/** Remembers the IV of every decrypted value by (path, type, plaintext). */
-export class IvStash {
-  private readonly ivs = new Map<string, Uint8Array>();
-
-  private static id(aad: string, type: string, plaintext: Uint8Array): string {
-    return `${aad}\u0000${type}\u0000${Buffer.from(plaintext).toString('base64')}`;
-  }
-
-  remember(aad: string, type: string, plaintext: Uint8Array, iv: Uint8Array): void {
-    this.ivs.set(IvStash.id(aad, type, plaintext), iv);
-  }
-
-  ivFor(aad: string, type: string, plaintext: Uint8Array): Uint8Array {
-    if (this.ivs.size === 0) return newIv();
-    return this.ivs.get(IvStash.id(aad, type, plaintext)) ?? newIv();
-  }
-}
 
 export const aadOf = (path: readonly string[]): string => (path.length === 0 ? ':' : `${path.join(':')}:`);
 
@@ -51,24 +34,33 @@ function refuseReadableComment(selection: Selection, judge: Judge, text: string,
 export function encryptTree(tree: Tree, key: Uint8Array, options: EncryptTreeOptions): { tree: Tree; mac: string } {
   const judge = makeJudge(options.selection);
   const mac = new MacHasher(options.macOnlyEncrypted);
-  const stash = options.stash ?? new IvStash();
-  const encrypted = walkTree(tree, (node, at): Scalar | CommentNode => {
-    const where = at.path.join('.') || '(top level)';
+  // first pass: what to seal at every leaf, and the MAC; then the IVs, chosen over the whole tree
+  const plans: (SealPlan | undefined)[] = [];
+  walkTree(tree, (node, at) => {
     const aad = aadOf(at.path);
     const selected = judge(at.path, at.comments, node.t === 'comment');
     if (node.t === 'comment') {
-      if (!selected || node.v === '') return node;
-      const plaintext = Buffer.from(node.v, 'utf8');
-      const sealed = seal(key, plaintext, aad, 'comment', stash.ivFor(aad, 'comment', plaintext));
-      const text = formatSealed(sealed);
-      refuseReadableComment(options.selection, judge, text, where);
-      return { ...node, v: text };
+      plans.push(
+        selected && node.v !== '' ? { aad, type: 'comment', plaintext: Buffer.from(node.v, 'utf8') } : undefined,
+      );
+      return node;
     }
     const plaintext = scalarBytes(node);
     mac.add(plaintext, selected);
-    if (!selected || plaintext === null || plaintext.length === 0) return node;
-    const type = scalarType(node);
-    return { t: 'str', v: formatSealed(seal(key, plaintext, aad, type, stash.ivFor(aad, type, plaintext))) };
+    const sealed = selected && plaintext !== null && plaintext.length > 0;
+    plans.push(sealed ? { aad, type: scalarType(node), plaintext } : undefined);
+    return node;
+  });
+  const ivs = (options.stash ?? new IvStash()).assign(plans);
+  let leaf = 0;
+  const encrypted = walkTree(tree, (node, at): Scalar | CommentNode => {
+    const plan = plans[leaf];
+    const iv = ivs[leaf++];
+    if (plan === undefined || iv === undefined) return node;
+    const text = formatSealed(seal(key, plan.plaintext, plan.aad, plan.type, iv));
+    if (node.t !== 'comment') return { t: 'str', v: text };
+    refuseReadableComment(options.selection, judge, text, at.path.join('.') || '(top level)');
+    return { ...node, v: text };
   });
   return { tree: encrypted, mac: mac.hex() };
 }
