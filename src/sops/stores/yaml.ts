@@ -10,6 +10,7 @@ import { type CommentNode, type MapEntry, type MapNode, type Node, type SeqNode,
 import type { Store } from './store.js';
 
 import { emitYaml, emitYamlValue } from './yaml-emit.js';
+import { parseYamlFast } from './yaml-fast.js';
 import { BareComments, scalarNode } from './yaml-node.js';
 
 export { emitYaml };
@@ -186,6 +187,11 @@ class Reader {
 /** Parses a YAML stream; every document must be a mapping (or empty). */
 export function parseYaml(source: string): MapNode[] {
   if (source.length === 0) throw new FormatError('yaml: file cannot be completely empty');
+  return parseYamlFast(source) ?? parseYamlFull(source);
+}
+
+/** Parses a YAML stream with the yaml library: every file, whatever its shape. */
+export function parseYamlFull(source: string): MapNode[] {
   const docs = parseAllDocuments(source, { schema: 'failsafe', uniqueKeys: false, prettyErrors: false });
   if (!Array.isArray(docs)) return [];
   const bare = new BareComments(source);
