@@ -15,6 +15,16 @@ describe('keyward command line', () => {
     expect(res.stdout).toContain('51   MAC mismatch');
   });
 
+  it('a command help is the same whether or not the other commands are defined', async () => {
+    for (const command of ['decrypt', 'encrypt', 'exec-env', 'updatekeys']) {
+      const direct = await keyward([command, '--help']);
+      const viaHelp = await keyward(['help', command]);
+      expect(direct.code).toBe(0);
+      expect(direct.stdout).toContain(`Usage: keyward ${command} [options]`);
+      expect(direct.stdout).toBe(viaHelp.stdout);
+    }
+  });
+
   it('--version prints the package version', async () => {
     const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };
     for (const flag of ['--version', '-v']) {
