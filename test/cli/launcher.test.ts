@@ -108,4 +108,12 @@ describe('a reader that closes the output early', () => {
     const res = await readOneChunk(['decrypt', join(big, 'big.enc.yaml')]);
     expect(res).toEqual({ code: 141, stderr: '' });
   });
+
+  it('a reader that takes its time still gets every byte (the launcher waits for queued output)', async () => {
+    const big = join(copies, 'big');
+    const script = `"${process.execPath}" "${join(REPO, 'dist', 'cli', 'launch.cjs')}" decrypt "${join(big, 'big.enc.yaml')}" | (sleep 1; wc -c)`;
+    const res = await run('sh', ['-c', script], env);
+    const expected = readFileSync(join(big, 'big.yaml')).length;
+    expect(res.stdout.trim()).toBe(String(expected));
+  });
 });
