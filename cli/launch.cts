@@ -5,10 +5,12 @@
  * cache written at build time (`cli.cache`), so a short command skips resolving
  * and compiling some hundred modules. A cache that does not fit this Node.js is
  * ignored by V8 and the bundle is compiled as usual; without a bundle (a plain
- * `tsc` build) the ES module entry `main.js` runs instead.
+ * `tsc` build) the ES module entry `main.js` runs instead. The yaml library is a
+ * chunk of its own (`yaml.cjs` and `yaml.cache`), loaded only when a file needs the
+ * full YAML reader.
  *
- * KEYWARD_WRITE_CODE_CACHE=1 makes the run save the code cache afterwards (used
- * only by the build, with a representative command).
+ * KEYWARD_WRITE_CODE_CACHE=1 makes the run save the code caches of the scripts it
+ * loaded (used only by the build, with representative commands).
  */
 
 import fs = require('node:fs');
@@ -21,7 +23,7 @@ interface Entry {
 
 type ModuleFunction = (
   exports: object,
-  require: NodeJS.Require,
+  require: (id: string) => unknown,
   module: { exports: object },
   file: string,
   dir: string,
@@ -29,31 +31,52 @@ type ModuleFunction = (
 
 const bundleDir = path.join(__dirname, '..', 'bundle');
 const bundleFile = path.join(bundleDir, 'cli.cjs');
-const cacheFile = path.join(bundleDir, 'cli.cache');
 
-function readCache(): Buffer | undefined {
+/** Scripts run from the bundle directory, by name (`cli`, and chunks such as `yaml`), for saving their caches. */
+const loaded = new Map<string, vm.Script>();
+
+function readCache(name: string): Buffer | undefined {
   try {
-    return fs.readFileSync(cacheFile);
+    return fs.readFileSync(path.join(bundleDir, `${name}.cache`));
   } catch {
     return undefined;
   }
 }
 
-function loadBundle(): { entry: Entry; script: vm.Script } {
-  // the bundle is ASCII and already wrapped as a function expression (scripts/bundle.mjs): read as latin1,
-  // which skips UTF-8 decoding, and hand it to V8 without another copy
-  const source = fs.readFileSync(bundleFile, 'latin1');
-  const cachedData = readCache();
-  const script = new vm.Script(source, { filename: bundleFile, ...(cachedData ? { cachedData } : {}) });
+/** Runs `<name>.cjs` from the bundle directory with its code cache; returns its exports. */
+function runScript(name: string): unknown {
+  const file = path.join(bundleDir, `${name}.cjs`);
+  // bundles are ASCII and already wrapped as a function expression (scripts/bundle.mjs): read as latin1,
+  // which skips UTF-8 decoding, and hand them to V8 without another copy
+  const source = fs.readFileSync(file, 'latin1');
+  const cachedData = readCache(name);
+  const script = new vm.Script(source, { filename: file, ...(cachedData ? { cachedData } : {}) });
+  loaded.set(name, script);
   const module = { exports: {} };
-  (script.runInThisContext() as ModuleFunction)(module.exports, require, module, bundleFile, bundleDir);
-  return { entry: module.exports as Entry, script };
+  (script.runInThisContext() as ModuleFunction)(module.exports, bundleRequire, module, file, bundleDir);
+  return module.exports;
 }
 
-function saveCache(script: vm.Script): void {
-  const temp = `${cacheFile}.${process.pid}.tmp`;
-  fs.writeFileSync(temp, script.createCachedData());
-  fs.renameSync(temp, cacheFile);
+const CHUNK = 'keyward-chunk:';
+
+/** The bundle's `require`: `keyward-chunk:<name>` loads a chunk (the yaml library) on first use. */
+function bundleRequire(id: string): unknown {
+  if (!id.startsWith(CHUNK)) return require(id);
+  const name = id.slice(CHUNK.length);
+  if (!chunks.has(name)) {
+    chunks.set(name, fs.existsSync(path.join(bundleDir, `${name}.cjs`)) ? runScript(name) : require(name));
+  }
+  return chunks.get(name);
+}
+const chunks = new Map<string, unknown>();
+
+function saveCaches(): void {
+  for (const [name, script] of loaded) {
+    const cacheFile = path.join(bundleDir, `${name}.cache`);
+    const temp = `${cacheFile}.${process.pid}.tmp`;
+    fs.writeFileSync(temp, script.createCachedData());
+    fs.renameSync(temp, cacheFile);
+  }
 }
 
 interface VersionModule {
@@ -75,9 +98,9 @@ async function start(argv: readonly string[]): Promise<void> {
     await import('./main.js');
     return;
   }
-  const { entry, script } = loadBundle();
+  const entry = runScript('cli') as Entry;
   process.exitCode = await entry.main(argv);
-  if (process.env.KEYWARD_WRITE_CODE_CACHE === '1') saveCache(script);
+  if (process.env.KEYWARD_WRITE_CODE_CACHE === '1') saveCaches();
   else if (flushed(process.stdout) && flushed(process.stderr)) process.exit();
 }
 

@@ -1,7 +1,9 @@
 // Bundles the CLI into dist/bundle/cli.cjs (one CommonJS script that cli/launch.cts
-// compiles with a V8 code cache), then writes that cache by running two representative
-// commands (encrypt, then decrypt, of the example file) with KEYWARD_WRITE_CODE_CACHE=1.
-// age-encryption stays outside the bundle: only hybrid post-quantum keys and keygen load it.
+// compiles with a V8 code cache) and the yaml library into dist/bundle/yaml.cjs, a chunk
+// the launcher loads only when the full YAML reader runs (most sops files take the fast
+// reader). Then writes both code caches by running representative commands with
+// KEYWARD_WRITE_CODE_CACHE=1. age-encryption stays outside: only hybrid post-quantum keys
+// and keygen load it.
 // Usage: node scripts/bundle.mjs   (after tsc; part of `npm run build`)
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,22 +35,62 @@ const lazyChildProcess = {
   },
 };
 
+// keyward's imports of the yaml library become stand-ins that load the yaml chunk on first use
+const yamlLib = await import('yaml');
+const lazyYaml = {
+  name: 'lazy-yaml',
+  setup(b) {
+    b.onResolve({ filter: /^yaml$/ }, (args) =>
+      args.importer.includes(`${'node_modules'}/`) ? undefined : { path: 'yaml', namespace: 'lazy-yaml' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-yaml' }, () => {
+      const names = Object.keys(yamlLib).filter((name) => name !== 'default' && typeof yamlLib[name] === 'function');
+      const wrappers = names.map(
+        (name) =>
+          `export function ${name}(...a) { const f = load().${name}; return new.target ? new f(...a) : f(...a); }`,
+      );
+      return {
+        contents: `let lib;\nconst load = () => (lib ??= require('keyward-chunk:yaml'));\n${wrappers.join('\n')}\n`,
+        loader: 'js',
+      };
+    });
+  },
+};
+
+// wrapped as one function expression for cli/launch.cts, which compiles it with vm.Script
+const wrapper = {
+  banner: {
+    js: '(function (exports, require, module, __filename, __dirname) {"use strict";var __keywardBundleUrl = require("node:url").pathToFileURL(__filename).href;',
+  },
+  footer: { js: '})' },
+};
+
 await build({
-  plugins: [lazyChildProcess],
+  ...wrapper,
+  stdin: { contents: "module.exports = require('yaml');", resolveDir: root, loader: 'js' },
+  outfile: join(out, 'yaml.cjs'),
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  charset: 'ascii',
+  minify: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+
+await build({
+  ...wrapper,
+  plugins: [lazyChildProcess, lazyYaml],
   entryPoints: [join(root, 'dist', 'cli', 'entry.js')],
   outfile: join(out, 'cli.cjs'),
   bundle: true,
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  external: ['age-encryption'],
+  external: ['age-encryption', 'keyward-chunk:yaml'],
   supported: { 'dynamic-import': false },
   define: { 'import.meta.url': '__keywardBundleUrl' },
-  // wrapped as one function expression for cli/launch.cts, which compiles it with vm.Script
-  banner: {
-    js: '(function (exports, require, module, __filename, __dirname) {"use strict";var __keywardBundleUrl = require("node:url").pathToFileURL(__filename).href;',
-  },
-  footer: { js: '})' },
   charset: 'ascii',
   minify: true,
   keepNames: false,
@@ -65,11 +107,15 @@ const env = {
   SOPS_AGE_KEY_FILE: join(root, 'examples', 'dev-age-key.txt'),
   SOPS_CONFIG: '/dev/null',
 };
+const recipient = 'age1yu4nfhg3d2a6c70vjs00qhteptwdp82hseryqk4g02xxlufy998q9dcl04';
 const temp = mkdtempSync(join(tmpdir(), 'keyward-bundle-'));
 try {
+  // first a file only the full YAML reader takes (a same-line comment, an alias): this writes the yaml chunk's cache
+  const full = join(temp, 'full.yaml');
+  writeFileSync(full, 'a: 1 # same-line comment\nb: &x [1, "two"]\nc: *x\nd: >\n  folded\n');
+  execFileSync(process.execPath, [launcher, 'encrypt', '--age', recipient, full], { env, stdio: 'ignore' });
   const plain = join(temp, 'plain.yaml');
   writeFileSync(plain, execFileSync(process.execPath, [launcher, 'decrypt', example], { env }));
-  const recipient = 'age1yu4nfhg3d2a6c70vjs00qhteptwdp82hseryqk4g02xxlufy998q9dcl04';
   execFileSync(process.execPath, [launcher, 'encrypt', '--age', recipient, plain], { env, stdio: 'ignore' });
   execFileSync(process.execPath, [launcher, 'decrypt', example], { env, stdio: 'ignore' });
 } finally {

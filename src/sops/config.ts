@@ -6,12 +6,13 @@
  */
 
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { parse } from 'yaml';
 import { ConfigError } from '../errors.js';
 import type { Context } from '../types.js';
 import { type KeySpec, keySpecFromText } from './data-key.js';
 import { goRegex, SELECTION_FIELDS, type Selection, type SelectionField, selectionFrom } from './selection.js';
 import type { Format } from './stores/index.js';
+import { parseYaml } from './stores/yaml.js';
+import { toPlain } from './tree.js';
 
 export interface CreationRule {
   keyGroups: KeySpec[][];
@@ -68,14 +69,15 @@ export async function findConfig(ctx: Context, cwd: string, explicit?: string): 
     }
     if (text === undefined || path === undefined) return undefined;
   }
-  let raw: unknown;
+  // read as sops reads it (yaml.v3 typing, aliases expanded, duplicate keys refused); empty means no rules
+  let raw: unknown = {};
   try {
-    raw = parse(text, { maxAliasCount: 100 });
+    const [first] = text.trim() === '' ? [] : parseYaml(text);
+    if (first !== undefined) raw = toPlain(first);
   } catch (err) {
-    throw new ConfigError(`config: ${path} is not valid YAML`, { cause: err });
+    const notMap = err instanceof Error && err.message.includes('expected a mapping');
+    throw new ConfigError(`config: ${path} ${notMap ? 'must be a mapping' : 'is not valid YAML'}`, { cause: err });
   }
-  if (raw === null || raw === undefined) raw = {};
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`config: ${path} must be a mapping`);
   return { path, raw: raw as Record<string, unknown> };
 }
 

@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, run } from '../helpers/proc.js';
 
 const KEY = join(REPO, 'examples', 'dev-age-key.txt');
@@ -44,6 +44,11 @@ describe('the keyward launcher', () => {
     expect(bundle.startsWith('(function (exports, require, module, __filename, __dirname) {"use strict";')).toBe(true);
     expect([...bundle].every((ch) => ch.charCodeAt(0) < 0x80)).toBe(true);
     expect(statSync(join(REPO, 'dist', 'bundle', 'cli.cache')).size).toBeGreaterThan(10_000);
+    // the yaml library is a chunk of its own, with its own cache
+    expect(statSync(join(REPO, 'dist', 'bundle', 'yaml.cjs')).size).toBeGreaterThan(10_000);
+    expect(statSync(join(REPO, 'dist', 'bundle', 'yaml.cache')).size).toBeGreaterThan(10_000);
+    expect(bundle).not.toContain('MULTIPLE_DOCS');
+    expect(readFileSync(join(REPO, 'dist', 'bundle', 'yaml.cjs'), 'latin1')).toContain('MULTIPLE_DOCS');
     expect(statSync(installed).mode & 0o111).not.toBe(0);
     expect(readFileSync(installed, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
   });
@@ -52,12 +57,33 @@ describe('the keyward launcher', () => {
     ['with the cache from the build', () => undefined],
     ['with a damaged cache', (dist) => writeFileSync(join(dist, 'bundle', 'cli.cache'), Buffer.alloc(4096, 7))],
     ['without a cache', (dist) => rmSync(join(dist, 'bundle', 'cli.cache'))],
+    [
+      'with a damaged yaml chunk cache',
+      (dist) => writeFileSync(join(dist, 'bundle', 'yaml.cache'), Buffer.alloc(99, 1)),
+    ],
+    ['without the yaml chunk', (dist) => rmSync(join(dist, 'bundle', 'yaml.cjs'))],
     ['without a bundle (plain tsc build)', (dist) => rmSync(join(dist, 'bundle'), { recursive: true })],
   ];
 
+  // two YAML documents: only the full YAML reader (the yaml chunk) reads them
+  const multi = join(copies, 'multi.enc.yaml');
+  beforeAll(async () => {
+    mkdirSync(copies, { recursive: true });
+    writeFileSync(join(copies, 'multi.yaml'), 'a: 1 # one\n---\nb: [2, &x three]\nc: *x\n');
+    const encrypted = await esm(['encrypt', '--age', RECIPIENT, join(copies, 'multi.yaml')]);
+    writeFileSync(multi, encrypted.stdout);
+  });
+
   it.each(cases)('%s: same output and exit codes as the ES module entry', async (name, change) => {
     const launcher = name.startsWith('with the cache') ? installed : copyOfBuild(name.replace(/\W+/g, '-'), change);
-    for (const args of [['--version'], ['decrypt', EXAMPLE], ['decrypt', join(REPO, 'no-such-file.yaml')], ['nope']]) {
+    const runs = [
+      ['--version'],
+      ['decrypt', EXAMPLE],
+      ['decrypt', multi],
+      ['decrypt', join(REPO, 'nope.yaml')],
+      ['nope'],
+    ];
+    for (const args of runs) {
       const [ours, reference] = await Promise.all([launch(launcher, args), esm(args)]);
       expect({ args, code: ours.code, stdout: ours.stdout, stderr: ours.stderr }).toEqual({
         args,
@@ -70,8 +96,11 @@ describe('the keyward launcher', () => {
       `${JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version}\n`,
     );
     // a damaged cache is only read, never rewritten at run time
-    if (name.startsWith('with a damaged')) {
+    if (name === 'with a damaged cache') {
       expect(readFileSync(join(launcher, '..', '..', 'bundle', 'cli.cache'))).toEqual(Buffer.alloc(4096, 7));
+    }
+    if (name === 'with a damaged yaml chunk cache') {
+      expect(readFileSync(join(launcher, '..', '..', 'bundle', 'yaml.cache'))).toEqual(Buffer.alloc(99, 1));
     }
     if (name.startsWith('without a bundle')) expect(existsSync(join(launcher, '..', '..', 'bundle'))).toBe(false);
   });

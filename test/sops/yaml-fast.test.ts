@@ -56,6 +56,7 @@ describe('fast YAML reader', () => {
       'k: |\n    line 1\n\n    line 3\nk2: |-\n    x\nk3: |+\n    y\n\n\nlast: ENC[AES256_GCM,data:YQ==,iv:x,tag:y,type:str]\n',
       'sops:\n    age:\n        - recipient: age1xyz\n          enc: |\n            -----BEGIN AGE ENCRYPTED FILE-----\n            YWdl\n            -----END AGE ENCRYPTED FILE-----\n    lastmodified: "2024-01-01T00:00:00Z"\n    version: 3.13.2\n',
       '# head\n\na: 1\n# before b\nb:\n    # first\n    c: 1\n    # second\n    d:\n        # item\n        - x\n        #\n        - y\n#ENC[AES256_GCM,data:YQ==,iv:x,tag:y,type:comment]\ne: 2\n',
+      'a: 1 # same line\nb: "q"   #\nc:\n    - x #c\n    - k: v # in a list\n      l: \'s\' # quoted\nurl: a#b\n',
       'n: null\nt: true\nf: 1.5\nd: 2001-12-14\nh: 0x1F\ne:\nu: 1_000\ncolon: a:b\nurl: http://x/y#z\n',
     ];
     for (const source of taken) expect(agrees(source), source).toBe(true);
@@ -63,7 +64,8 @@ describe('fast YAML reader', () => {
 
   it('gives up on what only the full reader knows', () => {
     const declined = [
-      'a: 1 # comment\n',
+      'a: # comment before a nested block\n    b: 1\n',
+      'a: | # header comment\n    x\n',
       'a: 1\n# tail\n',
       'a:\n    b: 1\n  # between columns\nc: 2\n',
       'l:\n- x\n# in an indentless list\n- y\n',

@@ -1,14 +1,15 @@
 /**
  * A fast reader for the plain shape most sops files have: block mappings and lists,
  * one-line plain and quoted scalars, literal blocks (`|`, `|-`, `|+`), `[]` and `{}`,
- * blank lines, no comments. It reads such a file to exactly the tree the full
+ * blank lines, comment lines at the column of the item they precede, and same-line
+ * comments after one-line values. It reads such a file to exactly the tree the full
  * reader (yaml.ts, on the yaml library) gives, in a fraction of the start-up time;
- * anything else — comments, anchors, tags, flow collections, folded or multi-line
+ * anything else — other comments, anchors, tags, flow collections, folded or multi-line
  * scalars, several documents, an error — makes it give up, and the full reader runs.
  */
 
 import type { CommentNode, MapNode, Node, SeqNode } from '../tree.js';
-import { readQuoted } from './yaml-quoted.js';
+import { readLiteral, readQuoted, spaces } from './yaml-fast-scalars.js';
 import { resolvePlain } from './yaml-scalars.js';
 
 /** Thrown to leave the fast reader; never escapes this module. */
@@ -20,20 +21,14 @@ const giveUp = (): never => {
 
 /** Characters the fast reader leaves to the full one: controls, tabs, CR, NEL, LS/PS, BOM, non-characters. */
 const UNUSUAL_CHAR = /[^\n -~\u00a0-\u2027\u202a-\ufefe\uff00-\ufffd\ud800-\udfff]/;
-/** Same-line comments (and ` #` anywhere but in a comment line), document markers and directives. */
-const UNUSUAL_LINE = /^ *[^ #].* #|^(?:---|\.\.\.|%)/m;
+/** Document markers and directives. */
+const UNUSUAL_LINE = /^(?:---|\.\.\.|%)/m;
 /** First characters a plain scalar or key cannot start with here. */
 const INDICATORS = new Set([...'&*!|>\'"%@`{}[],#?:-']);
 const MAX_DEPTH = 200;
 const MAX_KEY = 1000;
 
 const isSeqLine = (text: string): boolean => text === '-' || text.startsWith('- ');
-/** Leading ASCII spaces (YAML's only indentation; String#trim would also take NBSP and other spaces). */
-const spaces = (line: string, from = 0): number => {
-  let n = from;
-  while (line.charCodeAt(n) === 0x20) n++;
-  return n - from;
-};
 const skipSpaces = (text: string, from: number): string => text.slice(from + spaces(text, from));
 
 /** What comes next: the comment lines before the next content line, that line's indentation (-1 at the end) and index. */
@@ -46,6 +41,7 @@ interface Ahead {
 class FastReader {
   private i = 0;
   private readonly lines: string[];
+  private sameLine: CommentNode | undefined;
 
   constructor(source: string) {
     this.lines = source.split('\n');
@@ -98,7 +94,7 @@ class FastReader {
       if (seen.has(key) || key === '<<') giveUp();
       seen.add(key);
       const value = rest === '' ? this.nested(col, depth, true) : this.inline(rest, restCol, col, depth, false);
-      map.items.push({ key, value });
+      map.items.push(...this.takeSameLine(), { key, value });
       const ahead = this.ahead();
       if (ahead.indent < col) return map;
       if (ahead.indent > col) giveUp();
@@ -117,7 +113,8 @@ class FastReader {
     for (;;) {
       const rest = skipSpaces(item, 1);
       const restCol = col + item.length - rest.length;
-      seq.items.push(rest === '' ? this.nested(col, depth, false) : this.inline(rest, restCol, col, depth, true));
+      const value = rest === '' ? this.nested(col, depth, false) : this.inline(rest, restCol, col, depth, true);
+      seq.items.push(...this.takeSameLine(), value);
       const ahead = this.ahead();
       if (indentless && ahead.comments.length > 0) giveUp();
       if (ahead.indent < col) return seq;
@@ -143,7 +140,7 @@ class FastReader {
       const at = text.endsWith(':') && !text.includes(': ') ? text.length - 1 : text.indexOf(': ');
       if (at <= 0) giveUp();
       key = text.slice(0, at);
-      if (INDICATORS.has(key.charAt(0)) || key.endsWith(' ') || key.length > MAX_KEY) giveUp();
+      if (INDICATORS.has(key.charAt(0)) || key.endsWith(' ') || key.includes(' #') || key.length > MAX_KEY) giveUp();
       if (resolvePlain(key).t !== 'str') giveUp();
       after = text.slice(at);
     }
@@ -181,50 +178,43 @@ class FastReader {
     }
     if (text.startsWith('"') || text.startsWith("'")) {
       const quoted = readQuoted(text) ?? giveUp();
-      if (quoted.end === text.length) {
-        this.i++;
-        return { t: 'str', v: quoted.value };
-      }
-      return inSeq ? this.map(at, text, depth + 1, []) : giveUp();
+      const after = text.slice(quoted.end);
+      if (after !== '' && !/^ +#/.test(after))
+        return inSeq && after.startsWith(':') ? this.map(at, text, depth + 1, []) : giveUp();
+      this.comment(after);
+      this.i++;
+      return { t: 'str', v: quoted.value };
     }
-    const first = text.charAt(0);
-    if (INDICATORS.has(first) && !('-?:'.includes(first) && text.length > 1 && text.charAt(1) !== ' ')) giveUp();
-    if (text.includes(': ') || text.endsWith(':')) return inSeq ? this.map(at, text, depth + 1, []) : giveUp();
-    if (text.endsWith(' ')) giveUp();
+    const hash = text.indexOf(' #');
+    const body = hash === -1 ? text : text.slice(0, hash).replace(/ +$/, '');
+    const first = body.charAt(0);
+    if (INDICATORS.has(first) && !('-?:'.includes(first) && body.length > 1 && body.charAt(1) !== ' ')) giveUp();
+    if (body.includes(': ') || body.endsWith(':')) return inSeq ? this.map(at, text, depth + 1, []) : giveUp();
+    if (body.endsWith(' ')) giveUp();
+    this.comment(hash === -1 ? '' : text.slice(hash));
     this.i++;
-    return resolvePlain(text);
+    return resolvePlain(body);
+  }
+
+  /** Keeps a same-line comment (`after` is what follows the value: spaces, `#`, text) for the item it follows. */
+  private comment(after: string): void {
+    if (after === '') return;
+    if (after.endsWith(' ')) giveUp();
+    this.sameLine = { t: 'comment', v: after.slice(after.indexOf('#') + 1), inline: true };
+  }
+
+  /** The same-line comment of the value just read, which goes before its entry or item. */
+  private takeSameLine(): CommentNode[] {
+    const comment = this.sameLine;
+    this.sameLine = undefined;
+    return comment ? [comment] : [];
   }
 
   /** A literal block (`|`, `|-`, `|+`) whose lines are indented more than `above`. */
   private literal(header: string, above: number): Node {
-    if (header !== '|' && header !== '|-' && header !== '|+') giveUp();
-    const body: string[] = [];
-    let indent = -1;
-    let widestBlank = 0;
-    for (this.i++; this.i < this.lines.length; this.i++) {
-      const line = this.lines[this.i] as string;
-      const lead = spaces(line);
-      if (lead === line.length) {
-        // a blank line longer than the block's indentation holds spaces as text: left to the full reader
-        if (indent !== -1 && lead > indent) giveUp();
-        widestBlank = Math.max(widestBlank, lead);
-        body.push('');
-        continue;
-      }
-      if (indent === -1) {
-        if (lead <= above || widestBlank > lead) giveUp();
-        indent = lead;
-      }
-      if (lead < indent) break;
-      body.push(line.slice(indent));
-    }
-    if (indent === -1) giveUp();
-    let last = body.length;
-    while (last > 0 && body[last - 1] === '') last--;
-    const text = body.slice(0, last).join('\n');
-    if (header === '|-') return { t: 'str', v: text };
-    if (header === '|') return { t: 'str', v: `${text}\n` };
-    return { t: 'str', v: `${text}\n${'\n'.repeat(body.length - last)}` };
+    const block = readLiteral(this.lines, this.i + 1, header, above) ?? giveUp();
+    this.i = block.next;
+    return { t: 'str', v: block.value };
   }
 }
 

@@ -1,8 +1,9 @@
 /**
- * One-line quoted YAML scalars for the fast reader (yaml-fast.ts): `'…'` with `''`
- * for a quote, and `"…"` with YAML's escapes. Anything it is not sure of (a quote
- * that does not close on its line, an unknown escape, a lone surrogate) gives
- * undefined, and the full reader takes the file.
+ * Scalars for the fast YAML reader (yaml-fast.ts): one-line quoted scalars (`'…'`
+ * with `''` for a quote, `"…"` with YAML's escapes) and literal blocks (`|`, `|-`,
+ * `|+`). Anything they are not sure of (a quote that does not close on its line, an
+ * unknown escape, a lone surrogate, an indentation hint, a blank line holding spaces)
+ * gives undefined, and the full reader takes the file.
  */
 
 const SIMPLE_ESCAPES = new Map<string, string>(
@@ -88,4 +89,51 @@ function double(text: string): Quoted | undefined {
 /** Reads the quoted scalar that `text` starts with. */
 export function readQuoted(text: string): Quoted | undefined {
   return text.startsWith("'") ? single(text) : double(text);
+}
+
+/** Leading ASCII spaces (YAML's only indentation; String#trim would also take NBSP and other spaces). */
+export function spaces(line: string, from = 0): number {
+  let n = from;
+  while (line.charCodeAt(n) === 0x20) n++;
+  return n - from;
+}
+
+/**
+ * The literal block whose header is `header` and whose lines start at `lines[start]`,
+ * indented more than `above`; `next` is the first line after it.
+ */
+export function readLiteral(
+  lines: readonly string[],
+  start: number,
+  header: string,
+  above: number,
+): { value: string; next: number } | undefined {
+  if (header !== '|' && header !== '|-' && header !== '|+') return undefined;
+  const body: string[] = [];
+  let indent = -1;
+  let widestBlank = 0;
+  let at = start;
+  for (; at < lines.length; at++) {
+    const line = lines[at] as string;
+    const lead = spaces(line);
+    if (lead === line.length) {
+      // a blank line longer than the block's indentation holds spaces as text: left to the full reader
+      if (indent !== -1 && lead > indent) return undefined;
+      widestBlank = Math.max(widestBlank, lead);
+      body.push('');
+      continue;
+    }
+    if (indent === -1) {
+      if (lead <= above || widestBlank > lead) return undefined;
+      indent = lead;
+    }
+    if (lead < indent) break;
+    body.push(line.slice(indent));
+  }
+  if (indent === -1) return undefined;
+  let last = body.length;
+  while (last > 0 && body[last - 1] === '') last--;
+  const text = body.slice(0, last).join('\n');
+  const value = header === '|-' ? text : header === '|' ? `${text}\n` : `${text}\n${'\n'.repeat(body.length - last)}`;
+  return { value, next: at };
 }
