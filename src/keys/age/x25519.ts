@@ -68,7 +68,9 @@ export function x25519Identity(text: string): (AgeIdentity & { recipient: string
   const decoded = bech32Decode(text);
   if (decoded?.hrp !== 'age-secret-key-' || decoded.data.length !== 32 || text !== text.toUpperCase()) return undefined;
   const privateKey = createPrivateKey({ key: Buffer.concat([PKCS8, decoded.data]), format: 'der', type: 'pkcs8' });
-  const ours = rawPublic(createPublicKey(privateKey));
+  // the private key's JWK carries its public key (x): cheaper than deriving and exporting a public key object
+  const ours = Buffer.from(privateKey.export({ format: 'jwk' }).x ?? '', 'base64url');
+  if (ours.length !== 32) return undefined;
   return {
     recipient: bech32Encode('age', ours),
     unwrapFileKey(stanzas: readonly Stanza[]): Uint8Array | null {
