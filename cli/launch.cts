@@ -58,6 +58,7 @@ function runScript(name: string): unknown {
 }
 
 const CHUNK = 'keyward-chunk:';
+const chunks = new Map<string, unknown>();
 
 /** The bundle's `require`: `keyward-chunk:<name>` loads a chunk (the yaml library) on first use. */
 function bundleRequire(id: string): unknown {
@@ -68,7 +69,6 @@ function bundleRequire(id: string): unknown {
   }
   return chunks.get(name);
 }
-const chunks = new Map<string, unknown>();
 
 function saveCaches(): void {
   for (const [name, script] of loaded) {

@@ -110,7 +110,7 @@ const env = {
 const recipient = 'age1yu4nfhg3d2a6c70vjs00qhteptwdp82hseryqk4g02xxlufy998q9dcl04';
 const temp = mkdtempSync(join(tmpdir(), 'keyward-bundle-'));
 try {
-  // first a file only the full YAML reader takes (a same-line comment, an alias): this writes the yaml chunk's cache
+  // first a file only the full YAML reader takes (an alias, a flow list, a folded block): this writes the yaml chunk's cache
   const full = join(temp, 'full.yaml');
   writeFileSync(full, 'a: 1 # same-line comment\nb: &x [1, "two"]\nc: *x\nd: >\n  folded\n');
   execFileSync(process.execPath, [launcher, 'encrypt', '--age', recipient, full], { env, stdio: 'ignore' });
