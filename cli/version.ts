@@ -1,6 +1,7 @@
 /**
- * keyward's version, read from package.json at start-up. Kept apart from the
- * core so `keyward --version` answers without loading any parser or crypto code.
+ * keyward's version: written into the bundle at build time (scripts/bundle.mjs),
+ * read from package.json by the plain ES module build. Kept apart from the core so
+ * `keyward --version` answers without loading any parser or crypto code.
  */
 
 import { readFileSync } from 'node:fs';
@@ -17,7 +18,9 @@ function readVersion(): string {
   return 'unknown';
 }
 
-export const VERSION = readVersion();
+declare const __KEYWARD_VERSION__: string | undefined;
+
+export const VERSION = typeof __KEYWARD_VERSION__ === 'string' ? __KEYWARD_VERSION__ : readVersion();
 
 /** True for an invocation that only asks for the version. */
 export function isVersionOnly(argv: readonly string[]): boolean {

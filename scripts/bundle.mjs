@@ -6,7 +6,7 @@
 // and keygen load it.
 // Usage: node scripts/bundle.mjs   (after tsc; part of `npm run build`)
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,7 +60,7 @@ const lazyYaml = {
 // wrapped as one function expression for cli/launch.cts, which compiles it with vm.Script
 const wrapper = {
   banner: {
-    js: '(function (exports, require, module, __filename, __dirname) {"use strict";var __keywardBundleUrl = require("node:url").pathToFileURL(__filename).href;',
+    js: '(function (exports, require, module, __filename, __dirname) {"use strict";var __keyward = { get url() { return require("node:url").pathToFileURL(__filename).href; } };',
   },
   footer: { js: '})' },
 };
@@ -90,7 +90,10 @@ await build({
   target: 'node20',
   external: ['age-encryption', 'keyward-chunk:yaml'],
   supported: { 'dynamic-import': false },
-  define: { 'import.meta.url': '__keywardBundleUrl' },
+  define: {
+    'import.meta.url': '__keyward.url',
+    __KEYWARD_VERSION__: JSON.stringify(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version),
+  },
   charset: 'ascii',
   minify: true,
   keepNames: false,

@@ -32,6 +32,9 @@ describe('keyward command line', () => {
       expect(res.code).toBe(0);
       expect(res.stdout).toBe(`${pkg.version}\n`);
     }
+    // with more words the bundle answers (its version is written in at build time) through commander
+    const viaProgram = await keyward(['--version', 'decrypt']);
+    expect(viaProgram).toMatchObject({ code: 0, stdout: `${pkg.version}\n` });
   });
 
   it('is runnable as `npx keyward` in the checkout', async () => {
