@@ -10,7 +10,7 @@ import { IvStash, type SealPlan } from './iv-stash.js';
 import { MacHasher, sealMac } from './mac.js';
 import { type Metadata, rfc3339Now } from './metadata.js';
 import { type Judge, makeJudge, type Selection } from './selection.js';
-import type { CommentNode, Scalar, Tree } from './tree.js';
+import type { CommentNode, Scalar, StrNode, Tree } from './tree.js';
 import { scalarBytes, scalarType } from './values.js';
 import { walkTree } from './walk.js';
 
@@ -30,37 +30,44 @@ function refuseReadableComment(selection: Selection, judge: Judge, text: string,
   }
 }
 
+/** A leaf to seal: what to seal, and the new node (in the output tree) that receives the ciphertext. */
+interface Slot {
+  plan: SealPlan;
+  node: StrNode | CommentNode;
+  /** For comments: where they are, for the error message. */
+  where: string;
+}
+
 /** Encrypts a plaintext tree; returns the encrypted tree and the MAC (hex) of its plaintext. */
 export function encryptTree(tree: Tree, key: Uint8Array, options: EncryptTreeOptions): { tree: Tree; mac: string } {
   const judge = makeJudge(options.selection);
   const mac = new MacHasher(options.macOnlyEncrypted);
-  // first pass: what to seal at every leaf, and the MAC; then the IVs, chosen over the whole tree
+  // one walk builds the output tree and the MAC; leaves to seal get a node that is filled in below, once
+  // the IVs are chosen over the whole tree (unchanged values keep theirs, see iv-stash.ts)
   const plans: (SealPlan | undefined)[] = [];
-  walkTree(tree, (node, at) => {
+  const slots: Slot[] = [];
+  const encrypted = walkTree(tree, (node, at): Scalar | CommentNode => {
     const aad = aadOf(at.path);
     const selected = judge(at.path, at.comments, node.t === 'comment');
+    let plan: SealPlan | undefined;
     if (node.t === 'comment') {
-      plans.push(
-        selected && node.v !== '' ? { aad, type: 'comment', plaintext: Buffer.from(node.v, 'utf8') } : undefined,
-      );
-      return node;
+      if (selected && node.v !== '') plan = { aad, type: 'comment', plaintext: Buffer.from(node.v, 'utf8') };
+    } else {
+      const plaintext = scalarBytes(node);
+      mac.add(plaintext, selected);
+      if (selected && plaintext !== null && plaintext.length > 0) plan = { aad, type: scalarType(node), plaintext };
     }
-    const plaintext = scalarBytes(node);
-    mac.add(plaintext, selected);
-    const sealed = selected && plaintext !== null && plaintext.length > 0;
-    plans.push(sealed ? { aad, type: scalarType(node), plaintext } : undefined);
-    return node;
+    plans.push(plan);
+    if (plan === undefined) return node;
+    const out: StrNode | CommentNode = node.t === 'comment' ? { ...node } : { t: 'str', v: '' };
+    slots.push({ plan, node: out, where: out.t === 'comment' ? at.path.join('.') || '(top level)' : '' });
+    return out;
   });
-  const ivs = (options.stash ?? new IvStash()).assign(plans);
-  let leaf = 0;
-  const encrypted = walkTree(tree, (node, at): Scalar | CommentNode => {
-    const plan = plans[leaf];
-    const iv = ivs[leaf++];
-    if (plan === undefined || iv === undefined) return node;
-    const text = formatSealed(seal(key, plan.plaintext, plan.aad, plan.type, iv));
-    if (node.t !== 'comment') return { t: 'str', v: text };
-    refuseReadableComment(options.selection, judge, text, at.path.join('.') || '(top level)');
-    return { ...node, v: text };
+  const ivs = (options.stash ?? new IvStash()).assign(plans).filter((iv) => iv !== undefined);
+  slots.forEach((slot, i) => {
+    const { plan } = slot;
+    slot.node.v = formatSealed(seal(key, plan.plaintext, plan.aad, plan.type, ivs[i] as Uint8Array));
+    if (slot.node.t === 'comment') refuseReadableComment(options.selection, judge, slot.node.v, slot.where);
   });
   return { tree: encrypted, mac: mac.hex() };
 }
