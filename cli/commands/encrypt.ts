@@ -33,6 +33,7 @@ import { readInput, writeOutput } from '../io.js';
 interface EncryptFlags extends IoFlags {
   age?: string;
   pgp?: string;
+  hcVaultTransit?: string;
   config?: string;
   macOnlyEncrypted?: boolean;
   shamirSecretSharingThreshold?: string;
@@ -57,6 +58,9 @@ async function flagKeys(flags: EncryptFlags): Promise<KeySpec[]> {
   for (const recipient of commaList(flags.age, process.env.SOPS_AGE_RECIPIENTS))
     specs.push(await keySpecFromText('age', recipient));
   for (const fp of commaList(flags.pgp, process.env.SOPS_PGP_FP)) specs.push(await keySpecFromText('pgp', fp));
+  for (const uri of commaList(flags.hcVaultTransit, process.env.SOPS_VAULT_URIS)) {
+    specs.push(await keySpecFromText('hc_vault', uri));
+  }
   return specs;
 }
 
@@ -76,7 +80,9 @@ export async function encryptAction(file: string | undefined, flags: EncryptFlag
   const keys = await flagKeys(flags);
   const { config, rule } = await ruleFor(ctx, name, flags);
   if (keys.length === 0 && !rule) {
-    throw new ConfigError('config: no keys given (--age, --pgp) and no .sops.yaml creation rule matches this file');
+    throw new ConfigError(
+      'config: no keys given (--age, --pgp, --hc-vault-transit) and no .sops.yaml creation rule matches this file',
+    );
   }
   const threshold = flags.shamirSecretSharingThreshold ?? undefined;
   const indent = parseIndent(flags.indent) ?? configIndent(config, outputFormat);
@@ -104,6 +110,10 @@ export function encryptCommand(): Command {
     .option('--output <path>', 'write the encrypted file here instead of stdout')
     .option('-a, --age <recipients>', 'age recipients, comma-separated (env SOPS_AGE_RECIPIENTS)')
     .option('-p, --pgp <fingerprints>', 'PGP fingerprints, comma-separated (env SOPS_PGP_FP)')
+    .option(
+      '--hc-vault-transit <uris>',
+      'Vault/OpenBao transit keys, https://host:port/v1/<engine>/keys/<name>, comma-separated (env SOPS_VAULT_URIS)',
+    )
     .addOption(inputTypeOption())
     .addOption(outputTypeOption());
   for (const field of SELECTION_FIELDS) {

@@ -11,6 +11,7 @@ type Loader = () => Promise<KeyType<unknown>>;
 const loaders: Readonly<Record<string, Loader>> = {
   age: async () => (await import('./age/index.js')).keyType as KeyType<unknown>,
   pgp: async () => (await import('./pgp.js')).keyType as KeyType<unknown>,
+  hc_vault: async () => (await import('./hc-vault.js')).keyType as KeyType<unknown>,
 };
 
 /** Wire ids of every registered key type. */

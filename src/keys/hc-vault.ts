@@ -1,0 +1,138 @@
+/**
+ * `hc_vault` master keys: the data key (or a Shamir share) is encrypted by a
+ * HashiCorp Vault or OpenBao transit engine, as sops does. A key is the URI
+ * `https://host:port/v1/<engine path>/keys/<key name>`; the token comes from
+ * VAULT_TOKEN, else `~/.vault-token`. SOPS_HC_VAULT_ALLOWLIST (`all`, the default;
+ * `none`; or comma-separated address prefixes) limits the servers keyward talks to.
+ */
+
+import { ConfigError, FormatError } from '../errors.js';
+import type { Context, KeyFields, KeyType } from '../types.js';
+
+export interface VaultRef {
+  /** Scheme, host and port, e.g. `https://vault.example.com:8200`. */
+  address: string;
+  /** Segments between `v1` and `keys` (may contain `/`), e.g. `transit` or `team/transit`. */
+  enginePath: string;
+  keyName: string;
+}
+
+const URI = /^(https?:\/\/[^/]+)\/v1\/(.+)\/keys\/([^/]+)$/;
+
+function field(fields: KeyFields, name: string): string {
+  const value = fields[name];
+  if (typeof value !== 'string' || value === '') throw new FormatError(`hc_vault: key entry has no ${name}`);
+  return value;
+}
+
+const uriOf = (ref: VaultRef): string => `${ref.address}/v1/${ref.enginePath}/keys/${ref.keyName}`;
+
+async function token(ref: VaultRef, ctx: Context): Promise<string> {
+  const fromEnv = ctx.settings.first('VAULT_TOKEN');
+  if (fromEnv) return fromEnv.trim();
+  const home = ctx.settings.first('HOME');
+  if (home) {
+    try {
+      const text = new TextDecoder().decode(await ctx.readFile(`${home}/.vault-token`)).trim();
+      if (text !== '') return text;
+    } catch {
+      // no token file
+    }
+  }
+  throw new ConfigError(`hc_vault ${uriOf(ref)}: no Vault token (set VAULT_TOKEN or write ~/.vault-token)`);
+}
+
+/** Whether SOPS_HC_VAULT_ALLOWLIST lets keyward talk to this server. */
+function allowed(ref: VaultRef, ctx: Context): boolean {
+  const rule = (ctx.settings.first('SOPS_HC_VAULT_ALLOWLIST') ?? 'all').trim();
+  if (rule === '' || rule === 'all') return true;
+  if (rule === 'none') return false;
+  return rule
+    .split(',')
+    .map((prefix) => prefix.trim())
+    .some((prefix) => prefix !== '' && uriOf(ref).startsWith(prefix));
+}
+
+interface TransitReply {
+  data?: { ciphertext?: unknown; plaintext?: unknown };
+  errors?: unknown;
+}
+
+/** POSTs to the transit engine; errors name the key and Vault's status, never the payload. */
+async function transit(ref: VaultRef, op: 'encrypt' | 'decrypt', body: object, ctx: Context): Promise<TransitReply> {
+  const where = `hc_vault ${uriOf(ref)}`;
+  if (!allowed(ref, ctx)) throw new ConfigError(`${where}: the server is not in SOPS_HC_VAULT_ALLOWLIST`);
+  const url = `${ref.address}/v1/${ref.enginePath}/${op}/${ref.keyName}`;
+  let response: Response;
+  try {
+    response = await ctx.fetch(url, {
+      method: 'POST',
+      headers: { 'X-Vault-Token': await token(ref, ctx), 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    });
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError(`${where}: Vault is not reachable (${err instanceof Error ? err.message : 'error'})`);
+  }
+  let reply: TransitReply = {};
+  try {
+    reply = (await response.json()) as TransitReply;
+  } catch {
+    // a reply that is not JSON: the status says enough
+  }
+  if (!response.ok) {
+    const errors = Array.isArray(reply.errors) ? reply.errors.filter((e) => typeof e === 'string') : [];
+    const reason = errors.length > 0 ? errors.join('; ').slice(0, 200) : `HTTP ${response.status}`;
+    throw new ConfigError(`${where}: Vault refused to ${op} (${reason})`);
+  }
+  return reply;
+}
+
+export const keyType: KeyType<VaultRef> = {
+  id: 'hc_vault',
+  hasCreatedAt: true,
+
+  parseRef(fields: KeyFields): VaultRef {
+    return {
+      address: field(fields, 'vault_address'),
+      enginePath: field(fields, 'engine_path'),
+      keyName: field(fields, 'key_name'),
+    };
+  },
+
+  formatRef(ref: VaultRef) {
+    return { vault_address: ref.address, engine_path: ref.enginePath, key_name: ref.keyName };
+  },
+
+  describe: (ref: VaultRef): string => `hc_vault ${uriOf(ref)}`,
+
+  parseFlag(text: string): VaultRef {
+    const match = URI.exec(text.trim());
+    if (!match) {
+      throw new ConfigError(
+        `hc_vault: ${JSON.stringify(text.trim())} is not a transit key URI (https://host:port/v1/<engine>/keys/<name>)`,
+      );
+    }
+    const [, address = '', enginePath = '', keyName = ''] = match;
+    return { address, enginePath: enginePath.replace(/^\/+|\/+$/g, ''), keyName };
+  },
+
+  async wrap(ref: VaultRef, part: Uint8Array, ctx: Context): Promise<string> {
+    const reply = await transit(ref, 'encrypt', { plaintext: Buffer.from(part).toString('base64') }, ctx);
+    const ciphertext = reply.data?.ciphertext;
+    if (typeof ciphertext !== 'string' || !ciphertext.startsWith('vault:')) {
+      throw new ConfigError(`hc_vault ${uriOf(ref)}: Vault's encrypt reply has no ciphertext`);
+    }
+    return ciphertext;
+  },
+
+  async unwrap(ref: VaultRef, enc: string, ctx: Context): Promise<Uint8Array | null> {
+    const reply = await transit(ref, 'decrypt', { ciphertext: enc }, ctx);
+    const plaintext = reply.data?.plaintext;
+    if (typeof plaintext !== 'string') {
+      throw new FormatError(`hc_vault ${uriOf(ref)}: Vault's decrypt reply has no plaintext`);
+    }
+    return new Uint8Array(Buffer.from(plaintext, 'base64'));
+  },
+};
