@@ -88,7 +88,7 @@ await build({
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  external: ['age-encryption', 'keyward-chunk:yaml'],
+  external: ['age-encryption', '@aws-sdk/*', 'keyward-chunk:yaml'],
   supported: { 'dynamic-import': false },
   define: {
     'import.meta.url': '__keyward.url',

@@ -34,6 +34,9 @@ interface EncryptFlags extends IoFlags {
   age?: string;
   pgp?: string;
   hcVaultTransit?: string;
+  kms?: string;
+  encryptionContext?: string;
+  awsProfile?: string;
   config?: string;
   macOnlyEncrypted?: boolean;
   shamirSecretSharingThreshold?: string;
@@ -53,6 +56,20 @@ function selectionFlag(flags: EncryptFlags): Selection | undefined {
   return field ? { field, value: String(flags[camel(field)]) } : undefined;
 }
 
+/** A --kms key with the --encryption-context and --aws-profile flags applied, as sops applies them. */
+async function kmsSpec(arn: string, flags: EncryptFlags): Promise<KeySpec> {
+  const spec = await keySpecFromText('kms', arn);
+  const context: Record<string, string> = {};
+  for (const pair of commaList(flags.encryptionContext, undefined)) {
+    const at = pair.indexOf(':');
+    if (at <= 0) throw new ConfigError(`--encryption-context: ${JSON.stringify(pair)} is not key:value`);
+    context[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  const fields: Record<string, unknown> = { ...spec.fields, aws_profile: flags.awsProfile ?? '' };
+  if (Object.keys(context).length > 0) fields.context = context;
+  return { type: 'kms', fields };
+}
+
 async function flagKeys(flags: EncryptFlags): Promise<KeySpec[]> {
   const specs: KeySpec[] = [];
   for (const recipient of commaList(flags.age, process.env.SOPS_AGE_RECIPIENTS))
@@ -61,6 +78,7 @@ async function flagKeys(flags: EncryptFlags): Promise<KeySpec[]> {
   for (const uri of commaList(flags.hcVaultTransit, process.env.SOPS_VAULT_URIS)) {
     specs.push(await keySpecFromText('hc_vault', uri));
   }
+  for (const arn of commaList(flags.kms, process.env.SOPS_KMS_ARN)) specs.push(await kmsSpec(arn, flags));
   return specs;
 }
 
@@ -110,6 +128,9 @@ export function encryptCommand(): Command {
     .option('--output <path>', 'write the encrypted file here instead of stdout')
     .option('-a, --age <recipients>', 'age recipients, comma-separated (env SOPS_AGE_RECIPIENTS)')
     .option('-p, --pgp <fingerprints>', 'PGP fingerprints, comma-separated (env SOPS_PGP_FP)')
+    .option('-k, --kms <arns>', 'AWS KMS key ARNs (arn or arn+rolearn), comma-separated (env SOPS_KMS_ARN)')
+    .option('--encryption-context <pairs>', 'KMS encryption context for --kms keys, k1:v1,k2:v2')
+    .option('--aws-profile <name>', 'AWS profile for --kms keys')
     .option(
       '--hc-vault-transit <uris>',
       'Vault/OpenBao transit keys, https://host:port/v1/<engine>/keys/<name>, comma-separated (env SOPS_VAULT_URIS)',

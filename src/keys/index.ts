@@ -12,6 +12,7 @@ const loaders: Readonly<Record<string, Loader>> = {
   age: async () => (await import('./age/index.js')).keyType as KeyType<unknown>,
   pgp: async () => (await import('./pgp.js')).keyType as KeyType<unknown>,
   hc_vault: async () => (await import('./hc-vault.js')).keyType as KeyType<unknown>,
+  kms: async () => (await import('./kms.js')).keyType as KeyType<unknown>,
 };
 
 /** Wire ids of every registered key type. */
