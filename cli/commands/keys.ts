@@ -14,25 +14,16 @@ import {
   emitWithMetadata,
   findConfig,
   type KeySpec,
-  keySpecFromText,
   openEncrypted,
   rewrapKeys,
   rotateOpened,
   sealOpened,
 } from '../../src/index.js';
-import {
-  commaList,
-  formats,
-  type IoFlags,
-  inputTypeOption,
-  outputTarget,
-  outputTypeOption,
-  parseIndent,
-} from '../common.js';
+import { formats, type IoFlags, inputTypeOption, outputTarget, outputTypeOption, parseIndent } from '../common.js';
 import { cliContext } from '../context.js';
 import { readInput, writeAtomic, writeOutput } from '../io.js';
+import { addKeyOptions, keysFromFlags } from '../key-flags.js';
 
-const KEY_FLAGS = ['age', 'pgp'] as const;
 const specId = (s: KeySpec) => `${s.type}:${JSON.stringify(s.fields)}`;
 
 interface RotateFlags extends IoFlags {
@@ -40,24 +31,14 @@ interface RotateFlags extends IoFlags {
   [flag: string]: string | boolean | undefined;
 }
 
-async function flagSpecs(flags: RotateFlags, prefix: 'add' | 'rm'): Promise<KeySpec[]> {
-  const specs: KeySpec[] = [];
-  for (const type of KEY_FLAGS) {
-    const value = flags[`${prefix}${type.charAt(0).toUpperCase()}${type.slice(1)}`];
-    for (const text of commaList(typeof value === 'string' ? value : undefined))
-      specs.push(await keySpecFromText(type, text));
-  }
-  return specs;
-}
-
 export async function rotateAction(file: string | undefined, flags: RotateFlags): Promise<void> {
   const target = outputTarget(file, flags);
   const { input, output } = formats(file, flags);
   const ctx = cliContext({ verbose: flags.verbose ?? false });
   const opened = await openEncrypted(await readInput(file), input, ctx, { ignoreMac: flags.ignoreMac ?? false });
-  const removed = new Set((await flagSpecs(flags, 'rm')).map(specId));
+  const removed = new Set((await keysFromFlags(flags, 'rm-')).map(specId));
   const groups = currentKeySpecs(opened.metadata).map((g) => g.filter((s) => !removed.has(specId(s))));
-  const added = await flagSpecs(flags, 'add');
+  const added = await keysFromFlags(flags, 'add-');
   groups[0] = [...(groups[0] ?? []), ...added.filter((s) => !groups[0]?.some((k) => specId(k) === specId(s)))];
   const rotated = await rotateOpened(opened, groups, ctx);
   const indent = parseIndent(flags.indent);
@@ -133,10 +114,8 @@ export function rotateCommand(): Command {
     .option('--output <path>', 'write the result to this file instead of stdout')
     .addOption(inputTypeOption())
     .addOption(outputTypeOption());
-  for (const type of KEY_FLAGS) {
-    command.option(`--add-${type} <keys>`, `${type} keys to add to the first key group, comma-separated`);
-    command.option(`--rm-${type} <keys>`, `${type} keys to remove, comma-separated`);
-  }
+  addKeyOptions(command, 'add-');
+  addKeyOptions(command, 'rm-');
   return command
     .option('--ignore-mac', 'rotate even when the MAC does not match')
     .option('--indent <n>', 'indentation of YAML/JSON output')
