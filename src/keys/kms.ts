@@ -3,8 +3,9 @@
  * sops does: `Encrypt(KeyId = arn, Plaintext, EncryptionContext)`, stored as the
  * standard base64 of the ciphertext blob. The region comes from the ARN; endpoints
  * and credentials follow the AWS SDK's usual settings (AWS_ENDPOINT_URL_KMS,
- * AWS_ACCESS_KEY_ID…, AWS_PROFILE or the key's `aws_profile`). The SDK loads only
- * when a file uses a kms key.
+ * AWS_ACCESS_KEY_ID…, AWS_PROFILE or the key's `aws_profile`). A key with a `role`
+ * first assumes it through STS (AWS_ENDPOINT_URL_STS) with sops's session name. The
+ * SDK loads only when a file uses a kms key.
  */
 
 import { ConfigError, FormatError } from '../errors.js';
@@ -12,7 +13,7 @@ import type { Context, KeyFields, KeyType } from '../types.js';
 
 export interface KmsRef {
   arn: string;
-  /** IAM role to assume first; kept in the file, not supported yet here. */
+  /** IAM role to assume first (STS AssumeRole), or empty. */
   role: string;
   /** Encryption context: must match on decrypt. */
   context: Record<string, string>;
@@ -40,38 +41,90 @@ function contextOf(value: unknown): Record<string, string> {
 
 const describe = (ref: KmsRef): string => `kms ${ref.arn}${ref.role ? ` (role ${ref.role})` : ''}`;
 
-/** A KMS client for the key's region, with the endpoint and credentials from the context's settings. */
-async function client(ref: KmsRef, ctx: Context) {
-  if (ref.role !== '') throw new ConfigError(`${describe(ref)}: assuming a role is not supported yet`);
-  const [{ KMSClient }, sdkCore] = await Promise.all([import('@aws-sdk/client-kms'), import('@aws-sdk/core/client')]);
-  // the SDK warns on every run under Node.js 20 that its 2027 releases will need Node.js 22: not the user's concern here
-  sdkCore.state.warningEmitted = true;
+/**
+ * The STS session name sops uses: `sops@` and the host name without the characters
+ * outside sops's class `[a-zA-Z0-9=,.@-_]` (there `@-_` is a range, so `-`, `+`, `~`
+ * go and `[`, `\\`, `]`, `^`, `_` stay), cut to 64 characters.
+ */
+export function sessionName(host: string): string {
+  return `sops@${host.replace(/[^a-zA-Z0-9=,.\x40-\x5f]/g, '')}`.slice(0, 64);
+}
+
+interface Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+/** Client settings shared by KMS and STS: region, profile and any static credentials. */
+function baseConfig(ref: KmsRef, ctx: Context) {
   const s = ctx.settings;
-  const endpoint = s.first('AWS_ENDPOINT_URL_KMS') ?? s.first('AWS_ENDPOINT_URL');
   const keyId = s.first('AWS_ACCESS_KEY_ID');
   const secret = s.first('AWS_SECRET_ACCESS_KEY');
   const session = s.first('AWS_SESSION_TOKEN');
-  const credentials =
+  const credentials: Credentials | undefined =
     keyId && secret
       ? { accessKeyId: keyId, secretAccessKey: secret, ...(session ? { sessionToken: session } : {}) }
       : undefined;
-  return new KMSClient({
+  return {
     region: regionOf(ref.arn),
-    ...(endpoint ? { endpoint } : {}),
     ...(credentials ? { credentials } : {}),
     ...(ref.awsProfile ? { profile: ref.awsProfile } : {}),
-  });
+  };
+}
+
+const assumed = new Map<string, Promise<Credentials>>();
+
+/** Temporary credentials for the key's role (STS AssumeRole), once per role and profile per run. */
+function assumeRole(ref: KmsRef, ctx: Context): Promise<Credentials> {
+  const id = `${ref.role}|${ref.awsProfile}|${regionOf(ref.arn)}`;
+  let pending = assumed.get(id);
+  if (!pending) {
+    pending = call(
+      ref,
+      'assume the role',
+      async () => {
+        const { STSClient, AssumeRoleCommand } = await import('@aws-sdk/client-sts');
+        const endpoint = ctx.settings.first('AWS_ENDPOINT_URL_STS') ?? ctx.settings.first('AWS_ENDPOINT_URL');
+        const sts = new STSClient({ ...baseConfig(ref, ctx), ...(endpoint ? { endpoint } : {}) });
+        const host = process.getBuiltinModule('node:os').hostname();
+        const out = await sts.send(new AssumeRoleCommand({ RoleArn: ref.role, RoleSessionName: sessionName(host) }));
+        const c = out.Credentials;
+        if (!c?.AccessKeyId || !c.SecretAccessKey)
+          throw new ConfigError(`${describe(ref)}: STS returned no credentials`);
+        return {
+          accessKeyId: c.AccessKeyId,
+          secretAccessKey: c.SecretAccessKey,
+          ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
+        };
+      },
+      'STS',
+    );
+    assumed.set(id, pending);
+  }
+  return pending;
+}
+
+/** A KMS client for the key's region, with the endpoint and credentials from the context's settings. */
+async function client(ref: KmsRef, ctx: Context) {
+  const [{ KMSClient }, sdkCore] = await Promise.all([import('@aws-sdk/client-kms'), import('@aws-sdk/core/client')]);
+  // the SDK warns on every run under Node.js 20 that its 2027 releases will need Node.js 22: not the user's concern here
+  sdkCore.state.warningEmitted = true;
+  const endpoint = ctx.settings.first('AWS_ENDPOINT_URL_KMS') ?? ctx.settings.first('AWS_ENDPOINT_URL');
+  const config = baseConfig(ref, ctx);
+  const credentials = ref.role !== '' ? await assumeRole(ref, ctx) : config.credentials;
+  return new KMSClient({ ...config, ...(endpoint ? { endpoint } : {}), ...(credentials ? { credentials } : {}) });
 }
 
 /** Runs a KMS call; failures name the key and AWS's error name, never the payload. */
-async function call<T>(ref: KmsRef, what: string, run: () => Promise<T>): Promise<T> {
+async function call<T>(ref: KmsRef, what: string, run: () => Promise<T>, service = 'KMS'): Promise<T> {
   try {
     return await run();
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     const name = err instanceof Error ? err.name : 'error';
     const message = err instanceof Error ? err.message.replace(/[A-Za-z0-9+/=]{24,}/g, '…').slice(0, 160) : '';
-    throw new ConfigError(`${describe(ref)}: KMS could not ${what} (${name}${message ? `: ${message}` : ''})`);
+    throw new ConfigError(`${describe(ref)}: ${service} could not ${what} (${name}${message ? `: ${message}` : ''})`);
   }
 }
 
