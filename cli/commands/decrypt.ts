@@ -19,7 +19,7 @@ export async function decryptAction(file: string | undefined, flags: DecryptFlag
   const target = outputTarget(file, flags);
   const extract = flags.extract === undefined ? undefined : parseTreePath(flags.extract);
   const { input: inputFormat, output: outputFormat } = formats(file, flags);
-  const order = (flags.decryptionOrder ?? process.env.SOPS_DECRYPTION_ORDER)?.split(',').map((s) => s.trim());
+  const order = flags.decryptionOrder?.split(',').map((s) => s.trim());
   const indent = parseIndent(flags.indent);
   const ctx = cliContext({ verbose: flags.verbose ?? false });
   const result = await decryptBytes(

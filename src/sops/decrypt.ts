@@ -125,6 +125,11 @@ export async function decryptFile(
   ctx: Context,
   options: DecryptOptions = {},
 ): Promise<DecryptedFile> {
-  const dataKey = await recoverDataKey(file.metadata, ctx, options.decryptionOrder ?? DEFAULT_DECRYPTION_ORDER);
+  const fromEnv = ctx.settings
+    .first('SOPS_DECRYPTION_ORDER')
+    ?.split(',')
+    .map((s) => s.trim());
+  const order = options.decryptionOrder ?? fromEnv ?? DEFAULT_DECRYPTION_ORDER;
+  const dataKey = await recoverDataKey(file.metadata, ctx, order);
   return { tree: decryptTree(file, dataKey, ctx.log, options), metadata: file.metadata, dataKey };
 }

@@ -11,7 +11,13 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionName } from '../../src/keys/kms.js';
-import { type FakeSts, type KmsProxy, startFakeSts, startKmsProxy, TEMP_KEY_PREFIX } from '../fakes/aws-sts-fake.js';
+import {
+  type FakeSts,
+  type RecordingProxy,
+  startFakeSts,
+  startRecordingProxy,
+  TEMP_KEY_PREFIX,
+} from '../fakes/sts-fake-and-proxy.js';
 import { keyward, run, tempDir } from '../helpers/proc.js';
 import { ENV, rigEnv, toolPath } from '../rig/paths.js';
 
@@ -19,7 +25,7 @@ const dir = tempDir();
 const CANARY = `canary-${randomUUID()}`;
 const ROLE = 'arn:aws:iam::111122223333:role/keyward-test';
 let sts: FakeSts;
-let proxy: KmsProxy;
+let proxy: RecordingProxy;
 let arn = '';
 let env: { env: Record<string, string> } = { env: {} };
 const plain = `password: ${CANARY}\n`;
@@ -27,7 +33,7 @@ const plain = `password: ${CANARY}\n`;
 beforeAll(async () => {
   arn = rigEnv(ENV.kmsKeyArn);
   sts = await startFakeSts();
-  proxy = await startKmsProxy(rigEnv(ENV.kmsEndpoint));
+  proxy = await startRecordingProxy(rigEnv(ENV.kmsEndpoint));
   env = {
     env: {
       AWS_ACCESS_KEY_ID: 'AKIDKEYWARDBASE',

@@ -1,8 +1,9 @@
 /**
  * A loopback FAKE of AWS STS `AssumeRole` (no STS implementation runs on our
- * machines), plus a recording pass-through proxy in front of the rig's real
- * local-kms. Together they show which role and session name a client assumed,
- * and that its KMS calls were then signed with the temporary credentials.
+ * machines), plus a recording pass-through proxy in front of a real server of
+ * the rig (local-kms, Vault). Together they show which role and session name a
+ * client assumed, that its KMS calls were signed with the temporary credentials,
+ * and which server a decryption asked; closing the proxy is an outage.
  */
 
 import { createServer, request, type Server } from 'node:http';
@@ -81,19 +82,23 @@ export async function startFakeSts(): Promise<FakeSts> {
   return { url: await listen(server), calls, deny, close: close(server) };
 }
 
-export interface KmsProxy {
+export interface RecordingProxy {
   url: string;
-  /** The access key id that signed each KMS request, in order. */
+  /** The AWS access key id that signed each request, in order ('' when unsigned). */
   signers: string[];
+  /** The path of each request, in order. */
+  paths: string[];
   close(): Promise<void>;
 }
 
-/** Forwards every request to `target` (the real local-kms) and records who signed it. */
-export async function startKmsProxy(target: string): Promise<KmsProxy> {
+/** Forwards every request to `target` (a real server of the rig) and records who signed it. */
+export async function startRecordingProxy(target: string): Promise<RecordingProxy> {
   const signers: string[] = [];
+  const paths: string[] = [];
   const to = new URL(target);
   const server = createServer((req, res) => {
     signers.push(signer(req.headers.authorization));
+    paths.push(req.url ?? '');
     const upstream = request(
       { host: to.hostname, port: to.port, path: req.url, method: req.method, headers: req.headers },
       (reply) => {
@@ -104,5 +109,5 @@ export async function startKmsProxy(target: string): Promise<KmsProxy> {
     upstream.on('error', () => res.writeHead(502).end());
     req.pipe(upstream);
   });
-  return { url: await listen(server), signers, close: close(server) };
+  return { url: await listen(server), signers, paths, close: close(server) };
 }
