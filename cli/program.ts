@@ -10,6 +10,7 @@ import { editCommand } from './commands/edit.js';
 import { encryptCommand } from './commands/encrypt.js';
 import { execEnvCommand, execFileCommand } from './commands/exec.js';
 import { filestatusCommand } from './commands/filestatus.js';
+import { groupsCommand } from './commands/groups.js';
 import { keygenCommand } from './commands/keygen.js';
 import { rotateCommand, updatekeysCommand } from './commands/keys.js';
 import { setCommand, unsetCommand } from './commands/set.js';
@@ -24,6 +25,7 @@ const COMMANDS = new Map<string, () => Command>([
   ['unset', unsetCommand],
   ['rotate', rotateCommand],
   ['updatekeys', updatekeysCommand],
+  ['groups', groupsCommand],
   ['filestatus', filestatusCommand],
   ['exec-env', execEnvCommand],
   ['exec-file', execFileCommand],
@@ -43,7 +45,8 @@ export function buildProgram(argv: readonly string[] = []): Command {
     .addHelpText('after', `\n${EXIT_HELP}\n`);
   const only = COMMANDS.get(argv[0] ?? '');
   for (const make of only ? [only] : COMMANDS.values()) program.addCommand(make());
-  for (const command of [program, ...program.commands]) command.exitOverride();
+  const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
+  for (const command of all(program)) command.exitOverride();
   return program;
 }
 

@@ -92,7 +92,7 @@ export async function encryptBytes(input: Uint8Array, options: EncryptBytesOptio
   const encrypted = encryptTree({ documents }, dataKey, { selection, macOnlyEncrypted });
   const base: Metadata = {
     keyGroups,
-    shamirThreshold: keyGroups.length > 1 ? options.shamirThreshold || keyGroups.length : 0,
+    shamirThreshold: keyGroups.length > 1 ? options.shamirThreshold || keyGroups.length : options.shamirThreshold,
     lastModified: '',
     mac: undefined,
     selection,

@@ -52,7 +52,7 @@ export function metadataPlain(meta: Metadata): Record<string, unknown> {
   out.lastmodified = meta.lastModified;
   if (meta.mac !== undefined) out.mac = meta.mac;
   if (meta.macOnlyEncrypted) out.mac_only_encrypted = true;
-  if (meta.shamirThreshold > 0 && meta.keyGroups.length > 1) out.shamir_threshold = meta.shamirThreshold;
+  if (meta.shamirThreshold > 0) out.shamir_threshold = meta.shamirThreshold;
   if (meta.selection) out[meta.selection.field] = meta.selection.value;
   out.version = meta.version;
   return out;

@@ -73,7 +73,8 @@ export async function rewrapKeys(
   ctx: Context,
 ): Promise<Metadata> {
   const keyGroups = await wrapDataKey(groups, opened.dataKey, threshold, ctx);
-  return { ...opened.metadata, keyGroups, shamirThreshold: keyGroups.length > 1 ? threshold || keyGroups.length : 0 };
+  const shamirThreshold = keyGroups.length > 1 ? threshold || keyGroups.length : threshold;
+  return { ...opened.metadata, keyGroups, shamirThreshold };
 }
 
 /** Rotation: a new data key for the same (or changed) key groups; every value is re-encrypted. */
