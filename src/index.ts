@@ -7,7 +7,7 @@ export * from './errors.js';
 export { keyTypeIds } from './keys/index.js';
 export { Settings } from './settings.js';
 export { type CreationRule, configIndent, creationRuleFor, findConfig, type SopsConfig } from './sops/config.js';
-export { DEFAULT_DECRYPTION_ORDER, type KeySpec, keySpecFromText } from './sops/data-key.js';
+export { DEFAULT_DECRYPTION_ORDER, type KeySpec, keyIdentity, keySpecFromText } from './sops/data-key.js';
 export { type DecryptedFile, type DecryptOptions, decryptFile, decryptTree } from './sops/decrypt.js';
 export {
   type DecryptBytesOptions,

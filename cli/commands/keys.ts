@@ -14,6 +14,7 @@ import {
   emitWithMetadata,
   findConfig,
   type KeySpec,
+  keyIdentity,
   openEncrypted,
   rewrapKeys,
   rotateOpened,
@@ -23,8 +24,6 @@ import { formats, type IoFlags, inputTypeOption, outputTarget, outputTypeOption,
 import { cliContext } from '../context.js';
 import { readInput, writeAtomic, writeOutput } from '../io.js';
 import { addKeyOptions, keysFromFlags } from '../key-flags.js';
-
-const specId = (s: KeySpec) => `${s.type}:${JSON.stringify(s.fields)}`;
 
 interface RotateFlags extends IoFlags {
   ignoreMac?: boolean;
@@ -36,26 +35,37 @@ export async function rotateAction(file: string | undefined, flags: RotateFlags)
   const { input, output } = formats(file, flags);
   const ctx = cliContext({ verbose: flags.verbose ?? false });
   const opened = await openEncrypted(await readInput(file), input, ctx, { ignoreMac: flags.ignoreMac ?? false });
-  const removed = new Set((await keysFromFlags(flags, 'rm-')).map(specId));
-  const groups = currentKeySpecs(opened.metadata).map((g) => g.filter((s) => !removed.has(specId(s))));
-  const added = await keysFromFlags(flags, 'add-');
-  groups[0] = [...(groups[0] ?? []), ...added.filter((s) => !groups[0]?.some((k) => specId(k) === specId(s)))];
+  const removed = new Set(await ids(await keysFromFlags(flags, 'rm-')));
+  const groups: KeySpec[][] = [];
+  for (const group of currentKeySpecs(opened.metadata)) {
+    const keep = await Promise.all(group.map(async (s) => !removed.has((await keyIdentity(s)).id)));
+    groups.push(group.filter((_, i) => keep[i]));
+  }
+  const first = groups[0] ?? [];
+  const seen = new Set(await ids(first));
+  for (const spec of await keysFromFlags(flags, 'add-')) {
+    const { id } = await keyIdentity(spec);
+    if (!seen.has(id)) first.push(spec);
+    seen.add(id);
+  }
+  if (groups.length === 0) groups.push(first);
   const rotated = await rotateOpened(opened, groups, ctx);
   const indent = parseIndent(flags.indent);
   await writeOutput(target, await sealOpened(rotated, output, ctx, indent !== undefined ? { indent } : {}));
 }
 
-function describeGroups(groups: readonly (readonly KeySpec[])[]): Set<string> {
-  return new Set(
-    groups.flatMap((g, i) =>
-      g.map(
-        (s) =>
-          `group ${i}: ${s.type} ${Object.values(s.fields)
-            .filter((v) => typeof v === 'string')
-            .join(' ')}`,
-      ),
-    ),
-  );
+const ids = async (specs: readonly KeySpec[]) => Promise.all(specs.map(async (s) => (await keyIdentity(s)).id));
+
+/** `group i: <key>` lines keyed by each key's identity, for the updatekeys diff. */
+async function describeGroups(groups: readonly (readonly KeySpec[])[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const [i, group] of groups.entries()) {
+    for (const spec of group) {
+      const { id, label } = await keyIdentity(spec);
+      out.set(`${i}|${id}`, `group ${i}: ${label}`);
+    }
+  }
+  return out;
 }
 
 async function confirm(question: string): Promise<boolean> {
@@ -84,10 +94,10 @@ async function updateOne(file: string, flags: UpdateFlags, ctx: Context): Promis
   const bytes = await readInput(file);
   const opened = await openEncrypted(bytes, input, ctx);
   const threshold = Number(flags.shamirSecretSharingThreshold ?? rule.shamirThreshold) || 0;
-  const before = describeGroups(currentKeySpecs(opened.metadata));
-  const after = describeGroups(rule.keyGroups);
-  const lines = [...after].filter((k) => !before.has(k)).map((k) => `+++ ${k}`);
-  lines.push(...[...before].filter((k) => !after.has(k)).map((k) => `--- ${k}`));
+  const before = await describeGroups(currentKeySpecs(opened.metadata));
+  const after = await describeGroups(rule.keyGroups);
+  const lines = [...after].filter(([k]) => !before.has(k)).map(([, line]) => `+++ ${line}`);
+  lines.push(...[...before].filter(([k]) => !after.has(k)).map(([, line]) => `--- ${line}`));
   const sameThreshold =
     (opened.metadata.keyGroups.length > 1 ? opened.metadata.shamirThreshold : 0) ===
     (rule.keyGroups.length > 1 ? threshold || rule.keyGroups.length : 0);

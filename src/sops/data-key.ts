@@ -97,6 +97,14 @@ export async function keySpecFromText(type: string, text: string): Promise<KeySp
   return { type, fields: keyType.formatRef(await keyType.parseFlag(text)) };
 }
 
+/** A key's identity (its type and fields as a file stores them) and its name for reports. */
+export async function keyIdentity(spec: KeySpec): Promise<{ id: string; label: string }> {
+  const keyType = await loadKeyType(spec.type);
+  if (!keyType) return { id: `${spec.type}:${JSON.stringify(spec.fields)}`, label: spec.type };
+  const ref = keyType.parseRef(spec.fields);
+  return { id: `${spec.type}:${JSON.stringify(keyType.formatRef(ref))}`, label: keyType.describe(ref) };
+}
+
 /**
  * Wraps the data key for every key of every group: with one group each key wraps
  * the whole key; with several, group i's keys wrap Shamir share i.
@@ -108,7 +116,9 @@ export async function wrapDataKey(
   ctx: Context,
 ): Promise<KeyEntry[][]> {
   if (groups.length === 0 || groups.some((g) => g.length === 0)) {
-    throw new ConfigError('sops: no master keys to encrypt to (give --age/--pgp or a .sops.yaml creation rule)');
+    throw new ConfigError(
+      'sops: no master keys to encrypt to (give key flags such as --age, or a .sops.yaml creation rule)',
+    );
   }
   const parts = groups.length === 1 ? [dataKey] : split(dataKey, groups.length, threshold || groups.length);
   const createdAt = rfc3339Now(ctx.now());
