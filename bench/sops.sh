@@ -9,6 +9,8 @@
 # by sops (input of the decrypt cases) and once by keyward (input of "decrypt keyward-encrypted").
 # Before timing, every decrypt case is run once with both tools and the outputs are compared.
 # user+system CPU time (%U+%S) is recorded too: it is less sensitive than wall time to other load.
+# The remote-key cases decrypt the small file through a kms key (the rig's local-kms) and through an
+# hc_vault key (the rig's Vault API dev server), both started here by bench/remote-rig.sh.
 # Usage: bash bench/sops.sh [large-runs] [small-runs]   (default 7 and 21; needs `npm run build`
 #        and the rig; /usr/bin/time comes from `apt-get install -y time`)
 # KEYWARD_CLI=/path/to/dist/cli/launch.cjs (the installed command; default) or .../main.js benchmarks another build (e.g. a snapshot of a commit).
@@ -32,7 +34,10 @@ kw=(node "$cli")
 sp=("$sops")
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/keyward-bench-sops.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+# shellcheck source=bench/remote-rig.sh
+source bench/remote-rig.sh
+trap 'stop_remote_rig; rm -rf "$tmp"' EXIT
+start_remote_rig
 
 echo "keyward: $cli; node $(node --version); $("$sops" --version 2>/dev/null | head -1); $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg)"
 for size in small large; do
@@ -40,11 +45,15 @@ for size in small large; do
   "${sp[@]}" encrypt --age "$recipient" "$tmp/$size.yaml" >"$tmp/$size.sops-enc.yaml"
   "${kw[@]}" encrypt --age "$recipient" "$tmp/$size.yaml" >"$tmp/$size.kw-enc.yaml"
 done
+"${sp[@]}" encrypt --kms "$BENCH_KMS_ARN" "$tmp/small.yaml" >"$tmp/small.kms-enc.yaml"
+"${sp[@]}" encrypt --hc-vault-transit "$BENCH_TRANSIT_URI" "$tmp/small.yaml" >"$tmp/small.vault-enc.yaml"
 
 # Same decrypted bytes from both tools, for files encrypted by either tool.
 mismatch=0
 for size in small large; do
-  for enc in sops-enc kw-enc; do
+  encs=(sops-enc kw-enc)
+  [ "$size" = small ] && encs+=(kms-enc vault-enc)
+  for enc in "${encs[@]}"; do
     "${sp[@]}" decrypt "$tmp/$size.$enc.yaml" >"$tmp/$size.$enc.sops-dec" || echo "WARNING: sops decrypt $size.$enc failed" >&2
     "${kw[@]}" decrypt "$tmp/$size.$enc.yaml" >"$tmp/$size.$enc.kw-dec" || echo "WARNING: keyward decrypt $size.$enc failed" >&2
     if ! cmp -s "$tmp/$size.$enc.sops-dec" "$tmp/$size.$enc.kw-dec"; then
@@ -85,6 +94,8 @@ for size in small large; do
   add_case "$size decrypt (sops-encrypted)" "$size" "$n" "decrypt @/$size.sops-enc.yaml"
   add_case "$size decrypt (keyward-encrypted)" "$size" "$n" "decrypt @/$size.kw-enc.yaml"
 done
+add_case "small decrypt, kms key" small "$runs_small" "decrypt @/small.kms-enc.yaml"
+add_case "small decrypt, hc_vault key" small "$runs_small" "decrypt @/small.vault-enc.yaml"
 
 rows=()
 for c in "${cases[@]}"; do

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { type Context, type Logger, type RunOptions, type RunResult, Settings } from '../src/index.js';
 import { childProcess } from './common.js';
+import { httpFetch } from './http.js';
 
 export function stderrLogger(verbose: boolean): Logger {
   return {
@@ -52,7 +53,7 @@ export function cliContext(options: CliContextOptions = {}): Context {
     settings,
     readFile: async (path) => new Uint8Array(readFileSync(path)),
     run,
-    fetch: globalThis.fetch,
+    fetch: httpFetch,
     now: () => new Date(),
     log: stderrLogger(options.verbose ?? false),
   };

@@ -2,7 +2,8 @@
 // compiles with a V8 code cache) and the yaml library into dist/bundle/yaml.cjs, a chunk
 // the launcher loads only when the full YAML reader runs (most sops files take the fast
 // reader). Then writes both code caches by running representative commands with
-// KEYWARD_WRITE_CODE_CACHE=1. age-encryption stays outside: only hybrid post-quantum keys
+// KEYWARD_WRITE_CODE_CACHE=1. The AWS SDK (KMS and STS clients) is a chunk too, `aws.cjs`,
+// loaded only by kms keys. age-encryption stays outside: only hybrid post-quantum keys
 // and keygen load it.
 // Usage: node scripts/bundle.mjs   (after tsc; part of `npm run build`)
 import { execFileSync } from 'node:child_process';
@@ -57,6 +58,23 @@ const lazyYaml = {
   },
 };
 
+// keyward's imports of the AWS SDK become stand-ins that load the aws chunk on first use
+const AWS_MODULES = { '@aws-sdk/client-kms': 'kms', '@aws-sdk/client-sts': 'sts', '@aws-sdk/core/client': 'core' };
+const lazyAws = {
+  name: 'lazy-aws',
+  setup(b) {
+    b.onResolve({ filter: /^@aws-sdk\// }, (args) =>
+      args.importer.includes(`${'node_modules'}/`) || !(args.path in AWS_MODULES)
+        ? undefined
+        : { path: args.path, namespace: 'lazy-aws' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-aws' }, (args) => ({
+      contents: `module.exports = require('keyward-chunk:aws').${AWS_MODULES[args.path]};`,
+      loader: 'js',
+    }));
+  },
+};
+
 // wrapped as one function expression for cli/launch.cts, which compiles it with vm.Script
 const wrapper = {
   banner: {
@@ -79,16 +97,31 @@ await build({
   logLevel: 'warning',
 });
 
+const awsChunk = Object.entries(AWS_MODULES).map(([id, key]) => `${key}: require('${id}')`);
 await build({
   ...wrapper,
-  plugins: [lazyChildProcess, lazyYaml],
+  stdin: { contents: `module.exports = { ${awsChunk.join(', ')} };`, resolveDir: root, loader: 'js' },
+  outfile: join(out, 'aws.cjs'),
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  charset: 'ascii',
+  minify: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+
+await build({
+  ...wrapper,
+  plugins: [lazyChildProcess, lazyYaml, lazyAws],
   entryPoints: [join(root, 'dist', 'cli', 'entry.js')],
   outfile: join(out, 'cli.cjs'),
   bundle: true,
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  external: ['age-encryption', '@aws-sdk/*', 'keyward-chunk:yaml'],
+  external: ['age-encryption', 'keyward-chunk:yaml', 'keyward-chunk:aws'],
   supported: { 'dynamic-import': false },
   define: {
     'import.meta.url': '__keyward.url',
@@ -121,6 +154,15 @@ try {
   writeFileSync(plain, execFileSync(process.execPath, [launcher, 'decrypt', example], { env }));
   execFileSync(process.execPath, [launcher, 'encrypt', '--age', recipient, plain], { env, stdio: 'ignore' });
   execFileSync(process.execPath, [launcher, 'decrypt', example], { env, stdio: 'ignore' });
+  // a kms key against a port nobody listens on: loads and runs the aws chunk (the command fails, the cache is written)
+  const kmsEnv = { ...env, AWS_ACCESS_KEY_ID: 'build', AWS_SECRET_ACCESS_KEY: 'build', AWS_MAX_ATTEMPTS: '1' };
+  kmsEnv.AWS_ENDPOINT_URL_KMS = 'http://127.0.0.1:9';
+  const arn = 'arn:aws:kms:eu-west-2:111122223333:key/00000000-0000-0000-0000-000000000000';
+  try {
+    execFileSync(process.execPath, [launcher, 'encrypt', '--kms', arn, plain], { env: kmsEnv, stdio: 'ignore' });
+  } catch {
+    // expected: nothing answers
+  }
 } finally {
   rmSync(temp, { recursive: true, force: true });
 }

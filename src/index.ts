@@ -35,4 +35,14 @@ export { valToString } from './sops/stores/flatten.js';
 export { FORMATS, type Format, formatForPath, isFormat, loadStore, type Store } from './sops/stores/index.js';
 export type { MapNode, Node, Tree } from './sops/tree.js';
 export { getAt, type PathPart, parseTreePath, setAt, unsetAt } from './sops/tree-path.js';
-export type { BackendType, Context, KeyType, Logger, RunOptions, RunResult } from './types.js';
+export type {
+  BackendType,
+  Context,
+  HttpFetch,
+  HttpRequest,
+  HttpResponse,
+  KeyType,
+  Logger,
+  RunOptions,
+  RunResult,
+} from './types.js';

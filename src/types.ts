@@ -26,12 +26,31 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
+/** An HTTP request as providers make it: a string body, headers as a plain record. */
+export interface HttpRequest {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  signal?: AbortSignal;
+}
+
+/** The part of a fetch Response providers read. */
+export interface HttpResponse {
+  ok: boolean;
+  status: number;
+  json(): Promise<unknown>;
+  text(): Promise<string>;
+}
+
+/** A fetch-like HTTP client; the global `fetch` fits, and so does the CLI's lighter client. */
+export type HttpFetch = (url: string, init?: HttpRequest) => Promise<HttpResponse>;
+
 /** Everything that touches the world, injected so surfaces and tests stay hermetic. */
 export interface Context {
   settings: Settings;
   readFile(path: string): Promise<Uint8Array>;
   run(command: string, args: readonly string[], options?: RunOptions): Promise<RunResult>;
-  fetch: typeof globalThis.fetch;
+  fetch: HttpFetch;
   now(): Date;
   log: Logger;
   signal?: AbortSignal;

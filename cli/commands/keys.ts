@@ -61,8 +61,8 @@ async function describeGroups(groups: readonly (readonly KeySpec[])[]): Promise<
   const out = new Map<string, string>();
   for (const [i, group] of groups.entries()) {
     for (const spec of group) {
-      const { id, label } = await keyIdentity(spec);
-      out.set(`${i}|${id}`, `group ${i}: ${label}`);
+      const { id, text } = await keyIdentity(spec);
+      out.set(`${i}|${id}`, `group ${i}: ${text}`);
     }
   }
   return out;

@@ -15,7 +15,7 @@
  */
 
 import { ConfigError, FormatError } from '../errors.js';
-import type { Context, KeyFields, KeyType } from '../types.js';
+import type { Context, HttpResponse, KeyFields, KeyType } from '../types.js';
 
 export interface AzureRef {
   /** Scheme and host of the vault, e.g. `https://myvault.vault.azure.net`. */
@@ -57,7 +57,7 @@ interface Token {
 const tokens = new Map<string, Promise<Token>>();
 
 async function requestToken(ref: AzureRef, url: string, form: URLSearchParams, ctx: Context): Promise<Token> {
-  let response: Response;
+  let response: HttpResponse;
   try {
     response = await ctx.fetch(url, {
       method: 'POST',
@@ -144,7 +144,7 @@ async function operate(ref: AzureRef, op: 'encrypt' | 'decrypt', value: string, 
   const version = ref.version ? `/${encodeURIComponent(ref.version)}` : '';
   const url = `${ref.vaultUrl.replace(/\/+$/, '')}/keys/${encodeURIComponent(ref.name)}${version}/${op}?${API_VERSION}`;
   const bearer = await token(ref, ctx);
-  let response: Response;
+  let response: HttpResponse;
   try {
     response = await ctx.fetch(url, {
       method: 'POST',

@@ -13,7 +13,7 @@
 
 import { createSign } from 'node:crypto';
 import { ConfigError, FormatError } from '../errors.js';
-import type { Context, KeyFields, KeyType } from '../types.js';
+import type { Context, HttpRequest, HttpResponse, KeyFields, KeyType } from '../types.js';
 
 export interface GcpKmsRef {
   resourceId: string;
@@ -47,8 +47,8 @@ const text = (value: unknown): string => (typeof value === 'string' ? value : ''
 const origin = (url: string): string => url.replace(/^(\w+:\/\/[^/]*).*$/, '$1');
 
 /** Fetches and reads a JSON reply (`{}` when it is not JSON); an unreachable server names only the address. */
-async function request(where: string, url: string, init: RequestInit, ctx: Context): Promise<[Response, Json]> {
-  let response: Response;
+async function request(where: string, url: string, init: HttpRequest, ctx: Context): Promise<[HttpResponse, Json]> {
+  let response: HttpResponse;
   try {
     response = await ctx.fetch(url, { ...(ctx.signal ? { signal: ctx.signal } : {}), ...init });
   } catch (err) {
@@ -67,7 +67,7 @@ interface Token {
 }
 
 /** A token from an OAuth token endpoint or the metadata server; errors give the OAuth error code only. */
-async function fetchToken(where: string, url: string, init: RequestInit, ctx: Context): Promise<Token> {
+async function fetchToken(where: string, url: string, init: HttpRequest, ctx: Context): Promise<Token> {
   const [response, reply] = await request(where, url, init, ctx);
   const value = text(reply.access_token);
   if (!response.ok || value === '') {
@@ -78,7 +78,7 @@ async function fetchToken(where: string, url: string, init: RequestInit, ctx: Co
   return { value, expires: ctx.now().getTime() + seconds * 1000 };
 }
 
-const form = (fields: Record<string, string>): RequestInit => ({
+const form = (fields: Record<string, string>): HttpRequest => ({
   method: 'POST',
   headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
   body: new URLSearchParams(fields).toString(),

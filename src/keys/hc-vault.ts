@@ -7,7 +7,7 @@
  */
 
 import { ConfigError, FormatError } from '../errors.js';
-import type { Context, KeyFields, KeyType } from '../types.js';
+import type { Context, HttpResponse, KeyFields, KeyType } from '../types.js';
 
 export interface VaultRef {
   /** Scheme, host and port, e.g. `https://vault.example.com:8200`. */
@@ -63,7 +63,7 @@ async function transit(ref: VaultRef, op: 'encrypt' | 'decrypt', body: object, c
   const where = `hc_vault ${uriOf(ref)}`;
   if (!allowed(ref, ctx)) throw new ConfigError(`${where}: the server is not in SOPS_HC_VAULT_ALLOWLIST`);
   const url = `${ref.address}/v1/${ref.enginePath}/${op}/${ref.keyName}`;
-  let response: Response;
+  let response: HttpResponse;
   try {
     response = await ctx.fetch(url, {
       method: 'POST',

@@ -25,9 +25,10 @@ export function orderKeys(keys: readonly KeyEntry[], order: readonly string[]): 
     .map(({ k }) => k);
 }
 
-function reason(err: unknown): string {
-  if (err instanceof KeywardError) return err.message;
-  return err instanceof Error ? `failed (${err.name})` : 'failed';
+/** Why a key failed; a provider's message usually starts with the key's name, which the report shows already. */
+function reason(err: unknown, name: string): string {
+  if (!(err instanceof KeywardError)) return err instanceof Error ? `failed (${err.name})` : 'failed';
+  return err.message.startsWith(`${name}: `) ? err.message.slice(name.length + 2) : err.message;
 }
 
 async function recoverPart(keys: readonly KeyEntry[], report: GroupReport, ctx: Context): Promise<Uint8Array | null> {
@@ -45,7 +46,7 @@ async function recoverPart(keys: readonly KeyEntry[], report: GroupReport, ctx: 
       if (part) return part;
       report.attempts.push({ key: name, reason: 'no identity for this key is available' });
     } catch (err) {
-      report.attempts.push({ key: name, reason: reason(err) });
+      report.attempts.push({ key: name, reason: reason(err, name) });
     }
   }
   return null;
@@ -97,12 +98,21 @@ export async function keySpecFromText(type: string, text: string): Promise<KeySp
   return { type, fields: keyType.formatRef(await keyType.parseFlag(text)) };
 }
 
-/** A key's identity (its type and fields as a file stores them) and its name for reports. */
-export async function keyIdentity(spec: KeySpec): Promise<{ id: string; label: string }> {
+/** A field value as one word: text as is, a map (a KMS context) as `k:v,k:v`. */
+const word = (value: unknown): string =>
+  typeof value === 'object' && value !== null
+    ? Object.entries(value)
+        .map(([k, v]) => `${k}:${String(v)}`)
+        .join(',')
+    : String(value);
+
+/** A key's identity (its type and fields as a file stores them) and its full text for listings (the updatekeys diff). */
+export async function keyIdentity(spec: KeySpec): Promise<{ id: string; text: string }> {
   const keyType = await loadKeyType(spec.type);
-  if (!keyType) return { id: `${spec.type}:${JSON.stringify(spec.fields)}`, label: spec.type };
-  const ref = keyType.parseRef(spec.fields);
-  return { id: `${spec.type}:${JSON.stringify(keyType.formatRef(ref))}`, label: keyType.describe(ref) };
+  const fields = keyType ? keyType.formatRef(keyType.parseRef(spec.fields)) : spec.fields;
+  const values = Object.values(fields).filter((v) => v !== '' && v !== undefined && v !== null);
+  const text = [spec.type, ...values.map(word)].join(' ');
+  return { id: `${spec.type}:${JSON.stringify(fields)}`, text };
 }
 
 /**

@@ -122,6 +122,7 @@ describe('falling through to the next key', () => {
     expect(res.stdout).toBe('');
     expect(res.stderr).toContain(`kms ${arn}: KMS could not decrypt`);
     expect(res.stderr).toContain(`hc_vault ${transitUri}: Vault is not reachable`);
+    expect(res.stderr).not.toContain(`${transitUri}: hc_vault`);
     expect(res.stderr).not.toContain(CANARY);
   });
 });
