@@ -28,9 +28,16 @@ function client(protocol: string) {
   return undefined;
 }
 
-/** A client whose requests fail after `timeoutMs` without an answer. */
+export interface HttpClientOptions {
+  /** Requests with no answer for this long fail (default REQUEST_TIMEOUT_MS). */
+  timeoutMs?: number;
+  /** CA certificates to trust instead of Node.js's (tests with a self-signed server). */
+  ca?: string | Buffer;
+}
+
+/** A client with its own timeout and, optionally, its own CA certificates. */
 export const makeHttpFetch =
-  (timeoutMs = REQUEST_TIMEOUT_MS): HttpFetch =>
+  ({ timeoutMs = REQUEST_TIMEOUT_MS, ca }: HttpClientOptions = {}): HttpFetch =>
   (url: string, init: HttpRequest = {}) =>
     new Promise<HttpResponse>((resolve, reject) => {
       const target = new URL(url);
@@ -47,6 +54,7 @@ export const makeHttpFetch =
           method: init.method ?? 'GET',
           headers,
           timeout: timeoutMs,
+          ...(ca ? { ca } : {}),
           ...(init.signal ? { signal: init.signal } : {}),
         },
         (res) => {

@@ -57,7 +57,7 @@ describe('the CLI HTTP client', () => {
 
   it('a server that never answers fails after the timeout', async () => {
     const started = Date.now();
-    await expect(makeHttpFetch(300)(`${base}/silent`)).rejects.toThrow('no answer within 0.3 s');
+    await expect(makeHttpFetch({ timeoutMs: 300 })(`${base}/silent`)).rejects.toThrow('no answer within 0.3 s');
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
