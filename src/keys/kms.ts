@@ -68,6 +68,8 @@ function baseConfig(ref: KmsRef, ctx: Context) {
       : undefined;
   return {
     region: regionOf(ref.arn),
+    // the SDK waits forever by default: a KMS endpoint that drops packets must fail, not hang the render
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 },
     ...(credentials ? { credentials } : {}),
     ...(ref.awsProfile ? { profile: ref.awsProfile } : {}),
   };
@@ -124,7 +126,11 @@ async function call<T>(ref: KmsRef, what: string, run: () => Promise<T>, service
     if (err instanceof ConfigError) throw err;
     const name = err instanceof Error ? err.name : 'error';
     const message = err instanceof Error ? err.message.replace(/[A-Za-z0-9+/=]{24,}/g, '…').slice(0, 160) : '';
-    throw new ConfigError(`${describe(ref)}: ${service} could not ${what} (${name}${message ? `: ${message}` : ''})`);
+    const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    const http = status && status >= 300 ? `, HTTP ${status}` : '';
+    throw new ConfigError(
+      `${describe(ref)}: ${service} could not ${what} (${name}${message ? `: ${message}` : ''}${http})`,
+    );
   }
 }
 

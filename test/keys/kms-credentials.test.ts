@@ -1,8 +1,10 @@
 /**
- * `kms` keys with a role (`arn+rolearn`): keyward assumes the role through STS with
- * sops's session name and signs its KMS calls with the temporary credentials. STS
- * is a loopback FAKE (no STS implementation runs here); KMS is the rig's real
- * local-kms behind a recording proxy. The real sops reads keyward's file and back.
+ * Where `kms` keys get their credentials. With a role (`arn+rolearn`) keyward
+ * assumes it through STS with sops's session name and signs its KMS calls with the
+ * temporary credentials; with `--aws-profile` it signs with that profile from the
+ * shared credentials file. STS is a loopback FAKE (no STS implementation runs
+ * here); KMS is the rig's real local-kms behind a recording proxy that shows who
+ * signed each call. The real sops reads keyward's files and back.
  */
 
 import { randomUUID } from 'node:crypto';
@@ -86,6 +88,37 @@ describe('kms keys with a role', () => {
       { roleArn: ROLE, sessionName: sessionName(hostname()), signedBy: 'AKIDKEYWARDBASE' },
     ]);
     expect(proxy.signers.slice(signed).every((s) => s.startsWith(TEMP_KEY_PREFIX))).toBe(true);
+  });
+
+  it('--aws-profile: the profile from the shared credentials file signs, for keyward and for sops', async () => {
+    const credentials = join(dir, 'credentials');
+    const profiles = ['[default]', 'aws_access_key_id = AKIDDEFAULT', 'aws_secret_access_key = d'];
+    profiles.push('[team]', 'aws_access_key_id = AKIDTEAM', 'aws_secret_access_key = t');
+    writeFileSync(credentials, `${profiles.join('\n')}\n`);
+    const fileEnv = {
+      clean: true,
+      env: {
+        AWS_SHARED_CREDENTIALS_FILE: credentials,
+        AWS_CONFIG_FILE: join(dir, 'no-config'),
+        AWS_EC2_METADATA_DISABLED: 'true',
+        AWS_ENDPOINT_URL_KMS: proxy.url,
+        SOPS_CONFIG: '/dev/null',
+      },
+    };
+    const signed = proxy.signers.length;
+    const res = await keyward(['encrypt', '--kms', arn, '--aws-profile', 'team', join(dir, 'plain.yaml')], fileEnv);
+    expect(res).toMatchObject({ code: 0, stderr: '' });
+    expect(res.stdout).toContain('aws_profile: team');
+    writeFileSync(join(dir, 'profile.enc.yaml'), res.stdout);
+    expect(await run(toolPath('sops'), ['decrypt', join(dir, 'profile.enc.yaml')], fileEnv)).toMatchObject({
+      code: 0,
+      stdout: plain,
+    });
+    expect(await keyward(['decrypt', join(dir, 'profile.enc.yaml')], fileEnv)).toMatchObject({
+      code: 0,
+      stdout: plain,
+    });
+    expect(new Set(proxy.signers.slice(signed))).toEqual(new Set(['AKIDTEAM']));
   });
 
   it('a role STS refuses: exit 128 naming the key and the role, no secret', async () => {
