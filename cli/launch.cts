@@ -5,9 +5,10 @@
  * cache written at build time (`cli.cache`), so a short command skips resolving
  * and compiling some hundred modules. A cache that does not fit this Node.js is
  * ignored by V8 and the bundle is compiled as usual; without a bundle (a plain
- * `tsc` build) the ES module entry `main.js` runs instead. The yaml library is a
- * chunk of its own (`yaml.cjs` and `yaml.cache`), loaded only when a file needs the
- * full YAML reader.
+ * `tsc` build) the ES module entry `main.js` runs instead. Libraries most runs do
+ * not need are chunks of their own, each with its cache, loaded on first use: the
+ * yaml library (`yaml.cjs`, for the full YAML reader) and the AWS SDK (`aws.cjs`,
+ * for kms keys).
  *
  * KEYWARD_WRITE_CODE_CACHE=1 makes the run save the code caches of the scripts it
  * loaded (used only by the build, with representative commands).
@@ -60,7 +61,7 @@ function runScript(name: string): unknown {
 const CHUNK = 'keyward-chunk:';
 const chunks = new Map<string, unknown>();
 
-/** The bundle's `require`: `keyward-chunk:<name>` loads a chunk (the yaml library) on first use. */
+/** The bundle's `require`: `keyward-chunk:<name>` loads a chunk (yaml, aws) on first use. */
 function bundleRequire(id: string): unknown {
   if (!id.startsWith(CHUNK)) return require(id);
   const name = id.slice(CHUNK.length);

@@ -15,6 +15,7 @@ import { keygenCommand } from './commands/keygen.js';
 import { rotateCommand, updatekeysCommand } from './commands/keys.js';
 import { setCommand, unsetCommand } from './commands/set.js';
 import { EXIT, EXIT_HELP, exitCodeFor } from './exit-codes.js';
+import { takeGlobalOptions } from './global-options.js';
 import { VERSION } from './version.js';
 
 const COMMANDS = new Map<string, () => Command>([
@@ -42,6 +43,7 @@ export function buildProgram(argv: readonly string[] = []): Command {
     .description('Secrets for GitOps: read and write SOPS files, byte-compatible with sops.')
     .version(VERSION, '-v, --version', 'print the keyward version')
     .showHelpAfterError('(run with --help for usage)')
+    .usage('[--config <path>] [--decryption-order <types>] <command> [options]')
     .addHelpText('after', `\n${EXIT_HELP}\n`);
   const only = COMMANDS.get(argv[0] ?? '');
   for (const make of only ? [only] : COMMANDS.values()) program.addCommand(make());
@@ -52,7 +54,9 @@ export function buildProgram(argv: readonly string[] = []): Command {
 
 export async function run(argv: readonly string[]): Promise<number> {
   try {
-    await buildProgram(argv).parseAsync([...argv], { from: 'user' });
+    const globals = takeGlobalOptions(argv);
+    Object.assign(process.env, globals.env);
+    await buildProgram(globals.argv).parseAsync(globals.argv, { from: 'user' });
     // exec-env / exec-file pass their child's exit code on through process.exitCode
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (err) {

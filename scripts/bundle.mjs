@@ -83,19 +83,25 @@ const wrapper = {
   footer: { js: '})' },
 };
 
-await build({
-  ...wrapper,
-  stdin: { contents: "module.exports = require('yaml');", resolveDir: root, loader: 'js' },
-  outfile: join(out, 'yaml.cjs'),
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  charset: 'ascii',
-  minify: true,
-  legalComments: 'none',
-  logLevel: 'warning',
-});
+/** Builds `dist/bundle/<name>.cjs`: a library chunk the launcher loads on first use, wrapped like the CLI. */
+async function chunk(name, contents, extra = {}) {
+  await build({
+    ...wrapper,
+    stdin: { contents, resolveDir: root, loader: 'js' },
+    outfile: join(out, `${name}.cjs`),
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    charset: 'ascii',
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+    ...extra,
+  });
+}
+
+await chunk('yaml', "module.exports = require('yaml');");
 
 // only what kms.ts uses, from the SDK's ES module builds so that esbuild drops the rest (a third of the size)
 const AWS_CHUNK = `import { KMSClient, EncryptCommand, DecryptCommand } from '@aws-sdk/client-kms';
@@ -104,22 +110,8 @@ import { state } from '@aws-sdk/core/client';
 export const kms = { KMSClient, EncryptCommand, DecryptCommand };
 export const sts = { STSClient, AssumeRoleCommand };
 export const core = { state };`;
-await build({
-  ...wrapper,
-  stdin: { contents: AWS_CHUNK, resolveDir: root, loader: 'js' },
-  mainFields: ['module', 'main'],
-  // the chunk runs as a vm.Script, which has no dynamic import(): esbuild turns the SDK's into require()
-  supported: { 'dynamic-import': false },
-  outfile: join(out, 'aws.cjs'),
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  charset: 'ascii',
-  minify: true,
-  legalComments: 'none',
-  logLevel: 'warning',
-});
+// the chunk runs as a vm.Script, which has no dynamic import(): esbuild turns the SDK's into require()
+await chunk('aws', AWS_CHUNK, { mainFields: ['module', 'main'], supported: { 'dynamic-import': false } });
 
 await build({
   ...wrapper,

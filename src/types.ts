@@ -72,6 +72,10 @@ export interface KeyType<Ref> {
   formatRef(ref: Ref): Record<string, unknown>;
   /** A short, secret-free name of the key for reports, e.g. `age1abc…`. */
   describe(ref: Ref): string;
+  /**
+   * The `enc` of `part` for this key. It may complete `ref` with what the service
+   * resolved (an Azure key's latest version): callers store `formatRef(ref)` after it.
+   */
   wrap(ref: Ref, part: Uint8Array, ctx: Context): Promise<string>;
   /** The unwrapped part, or null when no identity for this key is available here. Throws when broken. */
   unwrap(ref: Ref, enc: string, ctx: Context): Promise<Uint8Array | null>;

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DEV_AGE_KEY, DEV_AGE_RECIPIENT } from '../helpers/keys.js';
 import { keyward, REPO, run, tempDir } from '../helpers/proc.js';
 import { toolPath } from '../rig/paths.js';
 
@@ -48,6 +49,24 @@ describe('keyward command line', () => {
     expect(res.code).toBe(8);
     expect(res.stderr).toContain("unknown command 'frobnicate'");
     expect((await keyward(['decrypt', '--no-such-flag'])).code).toBe(8);
+  });
+
+  it("sops's global options before the command: --config, --decryption-order, ignored update flags", async () => {
+    const cfg = join(dir, 'ci.sops.yaml');
+    writeFileSync(cfg, `creation_rules:\n  - path_regex: \\.yaml$\n    age: ${DEV_AGE_RECIPIENT}\n`);
+    writeFileSync(join(dir, 'plain.yaml'), 'token: global-options\n');
+    const clean = { clean: true, env: { SOPS_AGE_KEY_FILE: DEV_AGE_KEY } };
+    const args = ['--config', cfg, '--disable-version-check', 'encrypt', join(dir, 'plain.yaml')];
+    const enc = await keyward(args, clean);
+    expect(enc).toMatchObject({ code: 0, stderr: '' });
+    expect(enc.stdout).toContain(`recipient: ${DEV_AGE_RECIPIENT}`);
+    writeFileSync(join(dir, 'global.enc.yaml'), enc.stdout);
+    const dec = await keyward(['--decryption-order=pgp,age', 'decrypt', join(dir, 'global.enc.yaml')], clean);
+    expect(dec).toMatchObject({ code: 0, stdout: 'token: global-options\n' });
+    const sops = await run(toolPath('sops'), args, clean);
+    expect(sops.stdout).toContain(`recipient: ${DEV_AGE_RECIPIENT}`);
+    expect(await keyward(['--config'])).toMatchObject({ code: 8, stdout: '' });
+    expect((await keyward(['--config', cfg])).stderr).toContain('a command must follow the global options');
   });
 
   it('keygen prints a new identity whose recipient the real age accepts', async () => {

@@ -1,12 +1,14 @@
 /**
  * Throwaway keys for tests: the example age identity, fresh age identities made by
- * the real age-keygen, and a temporary GnuPG home with the sops conformance PGP key.
+ * the real age-keygen, a temporary GnuPG home with the sops conformance PGP key, and
+ * transit keys on a fresh mount of the rig's Vault.
  */
 
+import { randomUUID } from 'node:crypto';
 import { chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
-import { toolPath } from '../rig/paths.js';
+import { ENV, rigEnv, toolPath } from '../rig/paths.js';
 import { CONFORMANCE, REPO, run, tempDir } from './proc.js';
 
 export const DEV_AGE_KEY = join(REPO, 'examples', 'dev-age-key.txt');
@@ -36,4 +38,24 @@ export async function gnupgHome(): Promise<string> {
     await run('gpgconf', ['--kill', 'gpg-agent'], { env: { GNUPGHOME: home } });
   });
   return home;
+}
+
+/**
+ * Transit keys `names` on a fresh transit mount of the rig's Vault; returns their
+ * key URIs (`<address>/v1/<mount>/keys/<name>`). `address` lets a test reach Vault
+ * through a proxy of its own.
+ */
+export async function transitKeys(names: readonly string[], address = rigEnv(ENV.vaultAddr)): Promise<string[]> {
+  const mount = `transit-${randomUUID().slice(0, 8)}`;
+  const paths: [string, object][] = [[`sys/mounts/${mount}`, { type: 'transit' }]];
+  for (const name of names) paths.push([`${mount}/keys/${name}`, {}]);
+  for (const [path, body] of paths) {
+    const res = await fetch(`${rigEnv(ENV.vaultAddr)}/v1/${path}`, {
+      method: 'POST',
+      headers: { 'X-Vault-Token': rigEnv(ENV.vaultToken) },
+      body: JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`vault ${path}: HTTP ${res.status}`);
+  }
+  return names.map((name) => `${address}/v1/${mount}/keys/${name}`);
 }

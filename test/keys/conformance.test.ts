@@ -18,7 +18,7 @@ import type { Context, KeyType } from '../../src/types.js';
 import { AzureKvFake } from '../fakes/azure-kv-fake.js';
 import { startFakeGcpKms } from '../fakes/gcp-kms-fake.js';
 import { testContext } from '../helpers/context.js';
-import { freshAgeKey, gnupgHome, PGP_FP } from '../helpers/keys.js';
+import { freshAgeKey, gnupgHome, PGP_FP, transitKeys } from '../helpers/keys.js';
 import { tempDir } from '../helpers/proc.js';
 import { ENV, rigEnv } from '../rig/paths.js';
 
@@ -30,19 +30,6 @@ interface Harness {
 const dir = tempDir();
 const closers: (() => Promise<void> | void)[] = [];
 const http = makeHttpFetch({ timeoutMs: 10_000 });
-
-async function transitKey(): Promise<string> {
-  const mount = `transit-${randomUUID().slice(0, 8)}`;
-  for (const path of [`sys/mounts/${mount}`, `${mount}/keys/conformance`]) {
-    const res = await fetch(`${rigEnv(ENV.vaultAddr)}/v1/${path}`, {
-      method: 'POST',
-      headers: { 'X-Vault-Token': rigEnv(ENV.vaultToken) },
-      body: JSON.stringify(path.startsWith('sys/') ? { type: 'transit' } : {}),
-    });
-    if (!res.ok) throw new Error(`vault ${path}: HTTP ${res.status}`);
-  }
-  return `${rigEnv(ENV.vaultAddr)}/v1/${mount}/keys/conformance`;
-}
 
 const harnesses: Record<string, () => Promise<Harness>> = {
   age: async () => {
@@ -60,7 +47,7 @@ const harnesses: Record<string, () => Promise<Harness>> = {
   },
   hc_vault: async () => ({
     ctx: { ...testContext({ VAULT_TOKEN: rigEnv(ENV.vaultToken) }), fetch: http },
-    flag: await transitKey(),
+    flag: (await transitKeys(['conformance']))[0] ?? '',
   }),
   gcp_kms: async () => {
     const token = `token-${randomUUID()}`;

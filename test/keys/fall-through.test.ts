@@ -12,6 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RecordingProxy, startRecordingProxy } from '../fakes/sts-fake-and-proxy.js';
+import { transitKeys } from '../helpers/keys.js';
 import { keyward, run, tempDir } from '../helpers/proc.js';
 import { ENV, rigEnv, toolPath } from '../rig/paths.js';
 
@@ -48,19 +49,7 @@ beforeAll(async () => {
   arn = rigEnv(ENV.kmsKeyArn);
   kms = await startRecordingProxy(rigEnv(ENV.kmsEndpoint));
   vault = await startRecordingProxy(rigEnv(ENV.vaultAddr));
-  const mount = `transit-${randomUUID().slice(0, 8)}`;
-  for (const [path, body] of [
-    [`sys/mounts/${mount}`, { type: 'transit' }],
-    [`${mount}/keys/fall`, {}],
-  ] as const) {
-    const res = await fetch(`${rigEnv(ENV.vaultAddr)}/v1/${path}`, {
-      method: 'POST',
-      headers: { 'X-Vault-Token': rigEnv(ENV.vaultToken) },
-      body: JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error(`vault ${path}: HTTP ${res.status}`);
-  }
-  transitUri = `${vault.url}/v1/${mount}/keys/fall`;
+  [transitUri = ''] = await transitKeys(['fall'], vault.url);
   writeFileSync(join(dir, 'plain.yaml'), plain);
   const made = await keyward(
     ['encrypt', '--kms', arn, '--hc-vault-transit', transitUri, join(dir, 'plain.yaml')],

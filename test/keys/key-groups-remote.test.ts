@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { freshAgeKey, gnupgHome, PGP_FP } from '../helpers/keys.js';
+import { freshAgeKey, gnupgHome, PGP_FP, transitKeys } from '../helpers/keys.js';
 import { keyward, run, tempDir } from '../helpers/proc.js';
 import { ENV, rigEnv, toolPath } from '../rig/paths.js';
 
@@ -40,22 +40,10 @@ beforeAll(async () => {
   gpgHome = await gnupgHome();
   await run('mkdir', ['-m', '700', join(dir, 'empty-gnupg')]);
   vaultToken = rigEnv(ENV.vaultToken);
-  const address = rigEnv(ENV.vaultAddr);
-  const mount = `transit-${randomUUID().slice(0, 8)}`;
-  for (const [path, body] of [
-    [`sys/mounts/${mount}`, { type: 'transit' }],
-    [`${mount}/keys/groups`, {}],
-  ] as const) {
-    const res = await fetch(`${address}/v1/${path}`, {
-      method: 'POST',
-      headers: { 'X-Vault-Token': vaultToken },
-      body: JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error(`vault ${path}: HTTP ${res.status}`);
-  }
+  const [transit] = await transitKeys(['groups']);
   writeFileSync(
     join(dir, '.sops.yaml'),
-    `creation_rules:\n  - shamir_threshold: 2\n    key_groups:\n      - age:\n          - ${age.recipient}\n      - pgp:\n          - ${PGP_FP}\n      - kms:\n          - arn: ${rigEnv(ENV.kmsKeyArn)}\n        hc_vault:\n          - ${address}/v1/${mount}/keys/groups\n`,
+    `creation_rules:\n  - shamir_threshold: 2\n    key_groups:\n      - age:\n          - ${age.recipient}\n      - pgp:\n          - ${PGP_FP}\n      - kms:\n          - arn: ${rigEnv(ENV.kmsKeyArn)}\n        hc_vault:\n          - ${transit}\n`,
   );
   writeFileSync(join(dir, 'plain.yaml'), `password: ${CANARY}\n`);
 });

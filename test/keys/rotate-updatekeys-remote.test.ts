@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { freshAgeKey } from '../helpers/keys.js';
+import { freshAgeKey, transitKeys } from '../helpers/keys.js';
 import { keyward, run, tempDir } from '../helpers/proc.js';
 import { ENV, rigEnv, toolPath } from '../rig/paths.js';
 
@@ -41,20 +41,7 @@ const mac = (text: string) => /mac: (.*)/.exec(text)?.[1];
 beforeAll(async () => {
   age = await freshAgeKey(dir, 'age');
   arn = rigEnv(ENV.kmsKeyArn);
-  const mount = `transit-${randomUUID().slice(0, 8)}`;
-  for (const [path, body] of [
-    [`sys/mounts/${mount}`, { type: 'transit' }],
-    [`${mount}/keys/one`, {}],
-    [`${mount}/keys/two`, {}],
-  ] as const) {
-    const res = await fetch(`${rigEnv(ENV.vaultAddr)}/v1/${path}`, {
-      method: 'POST',
-      headers: { 'X-Vault-Token': rigEnv(ENV.vaultToken) },
-      body: JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error(`vault ${path}: HTTP ${res.status}`);
-  }
-  transit.push(`${rigEnv(ENV.vaultAddr)}/v1/${mount}/keys/one`, `${rigEnv(ENV.vaultAddr)}/v1/${mount}/keys/two`);
+  transit.push(...(await transitKeys(['one', 'two'])));
   writeFileSync(join(dir, 'plain.yaml'), plain);
   const made = await run(toolPath('sops'), ['encrypt', '--age', age.recipient, join(dir, 'plain.yaml')], {
     env: { SOPS_CONFIG: '/dev/null' },
