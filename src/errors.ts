@@ -114,6 +114,40 @@ export class IoError extends KeywardError {
   }
 }
 
+/** A placeholder that does not parse, or an unknown modifier. */
+export class PlaceholderSyntaxError extends KeywardError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('placeholder', message, options);
+  }
+}
+
+/** A secret backend failed: unreachable, denied, or an answer it cannot use. Never holds a secret value. */
+export class BackendError extends KeywardError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('backend', message, options);
+  }
+}
+
+/** Where a placeholder failed: file, document (from 0) and field path. */
+export interface PlaceholderFailure {
+  file: string;
+  document: number;
+  field: string;
+  message: string;
+}
+
+/** Every placeholder failure of a render, reported together (the render wrote nothing). */
+export class PlaceholderError extends KeywardError {
+  readonly failures: PlaceholderFailure[];
+
+  constructor(failures: PlaceholderFailure[]) {
+    const lines = failures.map((f) => `  ${f.file}, document ${f.document}, ${f.field}: ${f.message}`);
+    const count = failures.length === 1 ? '1 placeholder' : `${failures.length} placeholders`;
+    super('placeholder', `${count} could not be resolved; nothing was written\n${lines.join('\n')}`);
+    this.failures = failures;
+  }
+}
+
 /** Returns the error as a KeywardError, wrapping anything else as `generic`. */
 export function asKeywardError(err: unknown): KeywardError {
   if (err instanceof KeywardError) return err;
