@@ -13,6 +13,7 @@ import { filestatusCommand } from './commands/filestatus.js';
 import { groupsCommand } from './commands/groups.js';
 import { keygenCommand } from './commands/keygen.js';
 import { rotateCommand, updatekeysCommand } from './commands/keys.js';
+import { renderCommand } from './commands/render.js';
 import { setCommand, unsetCommand } from './commands/set.js';
 import { EXIT, EXIT_HELP, exitCodeFor } from './exit-codes.js';
 import { takeGlobalOptions } from './global-options.js';
@@ -31,6 +32,7 @@ const COMMANDS = new Map<string, () => Command>([
   ['exec-env', execEnvCommand],
   ['exec-file', execFileCommand],
   ['keygen', keygenCommand],
+  ['render', renderCommand],
 ]);
 
 /**

@@ -123,8 +123,12 @@ export class PlaceholderSyntaxError extends KeywardError {
 
 /** A secret backend failed: unreachable, denied, or an answer it cannot use. Never holds a secret value. */
 export class BackendError extends KeywardError {
-  constructor(message: string, options?: ErrorOptions) {
+  /** Worth another try: a network error, a timeout, HTTP 5xx or 429. */
+  readonly retryable: boolean;
+
+  constructor(message: string, options: ErrorOptions & { retryable?: boolean } = {}) {
     super('backend', message, options);
+    this.retryable = options.retryable ?? false;
   }
 }
 

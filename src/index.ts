@@ -3,8 +3,11 @@
  * sidecar import only this module.
  */
 
+export { backendSchemes } from './backends/index.js';
 export * from './errors.js';
 export { keyTypeIds } from './keys/index.js';
+export { type ManifestSource, type RenderOptions, type RenderResult, renderManifests } from './manifests/render.js';
+export { sopsAware } from './manifests/sops-input.js';
 export { Settings } from './settings.js';
 export { type CreationRule, configIndent, creationRuleFor, findConfig, type SopsConfig } from './sops/config.js';
 export { DEFAULT_DECRYPTION_ORDER, type KeySpec, keyIdentity, keySpecFromText } from './sops/data-key.js';

@@ -102,11 +102,17 @@ export interface BackendInstance {
   close?(): Promise<void>;
 }
 
+/** What the core lends backends that need it (providers never import the core). */
+export interface BackendHelpers {
+  /** Decrypts a SOPS file to plain data (the `sops` backend). */
+  decryptFile(path: string): Promise<unknown>;
+}
+
 /** A secret backend for `<scheme:path#key>` placeholders. */
 export interface BackendType<Config> {
   readonly scheme: string;
   readonly settings: readonly SettingSpec[];
   /** Validates settings; no I/O. */
   configure(settings: Settings): Config;
-  create(config: Config, ctx: Context): BackendInstance;
+  create(config: Config, ctx: Context, helpers: BackendHelpers): BackendInstance;
 }

@@ -1,0 +1,99 @@
+/**
+ * The string fields of a Kubernetes manifest where placeholders may stand: every
+ * string value at any depth (never a map key), each with its path for error
+ * reports and the means to replace or remove it in place, so that the document
+ * keeps its key order and comments. Also the manifest's kind and the annotation
+ * rules of keyward and argocd-vault-plugin (`keyward.io/…` wins over `avp.kubernetes.io/…`).
+ */
+
+import { type Document, isMap, isPair, isScalar, isSeq, type Node, type Pair } from 'yaml';
+
+export interface Field {
+  /** `spec.template.spec.containers[0].env[1].value` */
+  path: string;
+  value: string;
+  /** The first key below the top level (`data` in a Secret's `data.password`). */
+  section: string;
+  set(value: unknown): void;
+  remove(): void;
+}
+
+const keyText = (pair: Pair): string => {
+  const key = pair.key;
+  return isScalar(key) ? String(key.value) : String(key);
+};
+
+const sectionOf = (path: string): string => path.split(/[.[]/)[0] ?? '';
+
+function walk(doc: Document, node: unknown, path: string, out: Field[]) {
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      if (!isPair(pair)) continue;
+      const name = keyText(pair);
+      const next = path === '' ? name : `${path}.${name}`;
+      const value = pair.value;
+      if (isScalar(value) && typeof value.value === 'string') {
+        const text = value.value;
+        out.push({
+          path: next,
+          value: text,
+          section: sectionOf(next),
+          set: (v) => {
+            pair.value = typeof v === 'string' ? Object.assign(value, { value: v }) : doc.createNode(v);
+          },
+          remove: () => {
+            node.items.splice(node.items.indexOf(pair), 1);
+          },
+        });
+      } else walk(doc, value, next, out);
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, i) => {
+      const next = `${path}[${i}]`;
+      if (isScalar(item) && typeof item.value === 'string') {
+        out.push({
+          path: next,
+          value: item.value,
+          section: sectionOf(next),
+          set: (v) => {
+            node.items[node.items.indexOf(item)] =
+              typeof v === 'string' ? Object.assign(item, { value: v }) : doc.createNode(v);
+          },
+          remove: () => {
+            node.items.splice(node.items.indexOf(item), 1);
+          },
+        });
+      } else walk(doc, item, next, out);
+    });
+  }
+}
+
+/** Every string value of the document, in document order. */
+export function stringFields(doc: Document): Field[] {
+  const out: Field[] = [];
+  walk(doc, doc.contents as Node | null, '', out);
+  return out;
+}
+
+function at(doc: Document, ...path: string[]): unknown {
+  const value = doc.getIn(path);
+  return isScalar(value) ? value.value : value;
+}
+
+export const kindOf = (doc: Document): string => {
+  const kind = at(doc, 'kind');
+  return typeof kind === 'string' ? kind : '';
+};
+
+/** An annotation under `keyward.io/<name>`, else `avp.kubernetes.io/<name>`. */
+export function annotation(doc: Document, name: string): string | undefined {
+  for (const prefix of ['keyward.io', 'avp.kubernetes.io']) {
+    const value = at(doc, 'metadata', 'annotations', `${prefix}/${name}`);
+    if (value !== undefined && value !== null) return String(value);
+  }
+  return undefined;
+}
+
+/** Go's strconv.ParseBool, as AVP reads its flags: anything else is false. */
+export const truthy = (value: string | undefined): boolean =>
+  value !== undefined && ['1', 't', 'T', 'true', 'TRUE', 'True'].includes(value);

@@ -1,0 +1,181 @@
+/**
+ * Rendering manifests: YAML or JSON sources in, one multi-document YAML stream out,
+ * with every placeholder resolved and every SOPS-encrypted source decrypted. All
+ * placeholders are parsed first, every unique secret is read once (concurrently),
+ * then values are substituted in place, keeping key order and comments. Any failure
+ * anywhere fails the whole render with every problem and its location, and no output
+ * (fail closed). Kubernetes rules follow argocd-vault-plugin: the `ignore`, `path`,
+ * `secret-version` and `remove-missing` annotations; in a Secret's `data`, a base64
+ * value holding placeholders is decoded, resolved and encoded again; a ConfigMap gets
+ * text only.
+ */
+
+import { type Document, parseAllDocuments } from 'yaml';
+import { ConfigError, FormatError, PlaceholderError, type PlaceholderFailure } from '../errors.js';
+import type { GenericContext } from '../placeholders/grammar.js';
+import { type ReaderOptions, SecretReader } from '../placeholders/reader.js';
+import {
+  MissingSecretError,
+  type Plan,
+  plan,
+  type Reads,
+  refsOf,
+  settle,
+  substitute,
+} from '../placeholders/resolve.js';
+import type { BackendHelpers, Context } from '../types.js';
+import { annotation, type Field, kindOf, stringFields, truthy } from './fields.js';
+
+export interface ManifestSource {
+  /** File name for reports (`-` for stdin). */
+  name: string;
+  text: string;
+}
+
+export interface RenderOptions extends ReaderOptions {
+  /** Decrypts a source that is a SOPS file (text in, plaintext YAML out). */
+  decryptSource?: (source: ManifestSource) => Promise<string>;
+}
+
+export interface RenderResult {
+  yaml: string;
+  documents: number;
+  placeholders: number;
+  /** Distinct backend reads. */
+  reads: number;
+}
+
+interface Job {
+  file: string;
+  document: number;
+  field: Field;
+  plan: Plan;
+  /** `base64`: the field is base64 of text with placeholders (a Secret's data). */
+  base64: boolean;
+  textOnly: boolean;
+  removeMissing: boolean;
+}
+
+const BASE64 =
+  /^(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$|^(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)$/;
+
+/** A Secret data value that is base64 of text holding placeholders: that text. */
+function encodedText(value: string): string | undefined {
+  if (!BASE64.test(value)) return undefined;
+  const text = Buffer.from(value, 'base64').toString('utf8');
+  return text.includes('<') && !text.includes('\uFFFD') ? text : undefined;
+}
+
+const isSops = (doc: Document): boolean => doc.has('sops') && doc.hasIn(['sops', 'mac']);
+
+async function documentsOf(source: ManifestSource, options: RenderOptions): Promise<Document[]> {
+  const parse = (text: string) => {
+    const docs = parseAllDocuments(text);
+    if (!Array.isArray(docs)) return [];
+    const broken = docs.find((d) => d.errors.length > 0);
+    if (broken) throw new FormatError(`${source.name}: not valid YAML or JSON (${broken.errors[0]?.code ?? 'syntax'})`);
+    return docs.filter((d) => d.contents !== null);
+  };
+  const docs = parse(source.text);
+  if (!docs.some(isSops)) return docs;
+  if (!options.decryptSource) throw new ConfigError(`${source.name}: a SOPS file, and this render cannot decrypt`);
+  return parse(await options.decryptSource(source));
+}
+
+type Fail = (where: { file: string; document: number }, field: string, err: unknown) => void;
+
+function jobsOf(doc: Document, file: string, document: number, fail: Fail): Job[] {
+  const kind = kindOf(doc);
+  const removeMissing = truthy(annotation(doc, 'remove-missing'));
+  if (removeMissing && kind !== 'Secret' && kind !== 'ConfigMap') {
+    fail(
+      { file, document },
+      'metadata.annotations',
+      new ConfigError('remove-missing is only allowed on a Secret or ConfigMap'),
+    );
+    return [];
+  }
+  const generic = genericOf(doc);
+  const jobs: Job[] = [];
+  for (const field of stringFields(doc)) {
+    try {
+      const decoded = kind === 'Secret' && field.section === 'data' ? encodedText(field.value) : undefined;
+      const fieldPlan = decoded !== undefined ? plan(decoded, generic) : undefined;
+      const base64 = fieldPlan?.active === true;
+      const p = base64 && fieldPlan ? fieldPlan : plan(field.value, generic);
+      if (p.active)
+        jobs.push({ file, document, field, plan: p, base64, textOnly: kind === 'ConfigMap', removeMissing });
+    } catch (err) {
+      fail({ file, document }, field.path, err);
+    }
+  }
+  return jobs;
+}
+
+function genericOf(doc: Document): GenericContext | undefined {
+  const path = annotation(doc, 'path');
+  if (path === undefined || path.trim() === '') return undefined;
+  const version = annotation(doc, 'secret-version');
+  const scheme = /^(vault|sops|k8s|env|memory):/.exec(path)?.[1];
+  return {
+    scheme: scheme ?? 'vault',
+    path: scheme ? path.slice(scheme.length + 1) : path,
+    ...(version ? { version } : {}),
+  };
+}
+
+const text = (v: unknown): string =>
+  typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
+
+function apply(job: Job, reads: Reads): void {
+  let value = substitute(job.plan, reads);
+  if (job.base64) value = Buffer.from(text(value), 'utf8').toString('base64');
+  else if (job.textOnly) value = text(value);
+  job.field.set(value);
+}
+
+export async function renderManifests(
+  sources: readonly ManifestSource[],
+  ctx: Context,
+  helpers: BackendHelpers,
+  options: RenderOptions = {},
+): Promise<RenderResult> {
+  const failures: PlaceholderFailure[] = [];
+  const fail: Fail = (where, field, err) =>
+    failures.push({ ...where, field, message: err instanceof Error ? err.message : 'failed' });
+  const documents: Document[] = [];
+  const jobs: Job[] = [];
+  for (const source of sources) {
+    const docs = await documentsOf(source, options);
+    docs.forEach((doc, index) => {
+      documents.push(doc);
+      if (!truthy(annotation(doc, 'ignore'))) jobs.push(...jobsOf(doc, source.name, index, fail));
+    });
+  }
+  if (failures.length > 0) throw new PlaceholderError(failures);
+  const reader = new SecretReader(ctx, helpers, options);
+  const reads: Reads = new Map();
+  try {
+    await settle(
+      reader,
+      jobs.flatMap((j) => refsOf(j.plan)),
+      reads,
+    );
+  } finally {
+    await reader.close();
+  }
+  for (const job of jobs) {
+    try {
+      apply(job, reads);
+    } catch (err) {
+      if (err instanceof MissingSecretError && job.removeMissing) job.field.remove();
+      else fail({ file: job.file, document: job.document }, job.field.path, err);
+    }
+  }
+  if (failures.length > 0) throw new PlaceholderError(failures);
+  const yaml = documents
+    .map((d) => d.toString({ lineWidth: 0, directives: false, flowCollectionPadding: false }))
+    .join('---\n');
+  const placeholders = jobs.reduce((n, j) => n + refsOf(j.plan).length, 0);
+  return { yaml, documents: documents.length, placeholders, reads: reader.count };
+}

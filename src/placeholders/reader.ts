@@ -1,0 +1,117 @@
+/**
+ * Reading secrets for a render: one backend read per unique (scheme, path, version),
+ * at most `concurrency` reads at a time, each with a timeout, retried with jittered
+ * exponential backoff when the backend says the failure is passing (network, 5xx,
+ * 429). Backends are created on first use, so a render without Vault placeholders
+ * never configures or logs in to Vault.
+ */
+
+import { loadBackend } from '../backends/index.js';
+import { BackendError, ConfigError, KeywardError } from '../errors.js';
+import type { BackendHelpers, BackendInstance, Context } from '../types.js';
+import type { SecretRef } from './grammar.js';
+
+export interface ReaderOptions {
+  /** Reads in flight at once (default 16). */
+  concurrency?: number;
+  /** Tries per read, the first included (default 3). */
+  attempts?: number;
+  /** Milliseconds one try may take (default 10,000). */
+  timeoutMs?: number;
+  /** Base of the backoff in milliseconds (default 200; the n-th retry waits up to base·2ⁿ). */
+  backoffMs?: number;
+}
+
+export const readKey = (ref: SecretRef): string => `${ref.scheme}\u0000${ref.path}\u0000${ref.version ?? ''}`;
+
+export class SecretReader {
+  private readonly reads = new Map<string, Promise<unknown>>();
+  private readonly backends = new Map<string, Promise<BackendInstance>>();
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  private readonly concurrency: number;
+  private readonly attempts: number;
+  private readonly timeoutMs: number;
+  private readonly backoffMs: number;
+
+  constructor(
+    private readonly ctx: Context,
+    private readonly helpers: BackendHelpers,
+    options: ReaderOptions = {},
+  ) {
+    this.concurrency = Math.max(1, options.concurrency ?? 16);
+    this.attempts = Math.max(1, options.attempts ?? 3);
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.backoffMs = options.backoffMs ?? 200;
+  }
+
+  /** The secret's data (undefined when it does not exist); the same promise for the same reference. */
+  read(ref: SecretRef): Promise<unknown> {
+    const key = readKey(ref);
+    let pending = this.reads.get(key);
+    if (!pending) {
+      pending = this.limited(() => this.withRetries(ref));
+      this.reads.set(key, pending);
+    }
+    return pending;
+  }
+
+  /** Number of distinct reads asked for so far. */
+  get count(): number {
+    return this.reads.size;
+  }
+
+  async close(): Promise<void> {
+    for (const backend of this.backends.values()) await (await backend.catch(() => undefined))?.close?.();
+  }
+
+  private backend(scheme: string): Promise<BackendInstance> {
+    let pending = this.backends.get(scheme);
+    if (!pending) {
+      pending = (async () => {
+        const type = await loadBackend(scheme);
+        if (!type) throw new ConfigError(`${scheme}: keyward has no such backend`);
+        return type.create(type.configure(this.ctx.settings), this.ctx, this.helpers);
+      })();
+      this.backends.set(scheme, pending);
+    }
+    return pending;
+  }
+
+  private async limited<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active >= this.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
+    try {
+      return await task();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+
+  private async withRetries(ref: SecretRef): Promise<unknown> {
+    const backend = await this.backend(ref.scheme);
+    for (let attempt = 1; ; attempt++) {
+      const signal = AbortSignal.timeout(this.timeoutMs);
+      try {
+        return await backend.read(ref.path, { ...(ref.version ? { version: ref.version } : {}), signal });
+      } catch (err) {
+        const timedOut = signal.aborted;
+        const failure = timedOut
+          ? new BackendError(`${ref.scheme}: no answer within ${this.timeoutMs / 1000} s`, { retryable: true })
+          : err instanceof KeywardError
+            ? err
+            : new BackendError(`${ref.scheme}: read failed (${err instanceof Error ? err.name : 'error'})`, {
+                retryable: true,
+              });
+        const retry = failure instanceof BackendError && failure.retryable && attempt < this.attempts;
+        if (!retry) throw failure;
+        const wait = Math.random() * this.backoffMs * 2 ** (attempt - 1);
+        this.ctx.log.debug(
+          `${ref.scheme}: try ${attempt} failed (${failure.message}); again in ${Math.round(wait)} ms`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
+  }
+}
