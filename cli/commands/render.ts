@@ -79,7 +79,7 @@ export async function renderAction(paths: string[], flags: RenderFlags): Promise
     throw new KeywardError('usage', 'render: the input holds no manifests (use --allow-empty if that is intended)');
   }
   process.stdout.write(result.yaml);
-  ctx.log.info(
+  ctx.log.debug(
     `render: ${result.documents} documents, ${result.placeholders} placeholders, ${result.reads} distinct secrets read`,
   );
 }

@@ -6,7 +6,7 @@
  * rules of keyward and argocd-vault-plugin (`keyward.io/…` wins over `avp.kubernetes.io/…`).
  */
 
-import { type Document, isMap, isPair, isScalar, isSeq, type Node, type Pair } from 'yaml';
+import { type Document, isMap, isPair, isScalar, isSeq, type Node, type Pair, type Scalar } from 'yaml';
 
 export interface Field {
   /** `spec.template.spec.containers[0].env[1].value` */
@@ -22,6 +22,13 @@ const keyText = (pair: Pair): string => {
   const key = pair.key;
   return isScalar(key) ? String(key.value) : String(key);
 };
+
+/** The scalar with new text; multi-line text becomes a literal block instead of a folded plain scalar. */
+function withText(scalar: Scalar, value: string): Scalar {
+  scalar.value = value;
+  if (value.includes('\n')) scalar.type = 'BLOCK_LITERAL';
+  return scalar;
+}
 
 const sectionOf = (path: string): string => path.split(/[.[]/)[0] ?? '';
 
@@ -39,7 +46,7 @@ function walk(doc: Document, node: unknown, path: string, out: Field[]) {
           value: text,
           section: sectionOf(next),
           set: (v) => {
-            pair.value = typeof v === 'string' ? Object.assign(value, { value: v }) : doc.createNode(v);
+            pair.value = typeof v === 'string' ? withText(value, v) : doc.createNode(v);
           },
           remove: () => {
             node.items.splice(node.items.indexOf(pair), 1);
@@ -56,8 +63,7 @@ function walk(doc: Document, node: unknown, path: string, out: Field[]) {
           value: item.value,
           section: sectionOf(next),
           set: (v) => {
-            node.items[node.items.indexOf(item)] =
-              typeof v === 'string' ? Object.assign(item, { value: v }) : doc.createNode(v);
+            node.items[node.items.indexOf(item)] = typeof v === 'string' ? withText(item, v) : doc.createNode(v);
           },
           remove: () => {
             node.items.splice(node.items.indexOf(item), 1);

@@ -10,7 +10,7 @@
  * text only.
  */
 
-import { type Document, parseAllDocuments } from 'yaml';
+import { Document, parseAllDocuments } from 'yaml';
 import { ConfigError, FormatError, PlaceholderError, type PlaceholderFailure } from '../errors.js';
 import type { GenericContext } from '../placeholders/grammar.js';
 import { type ReaderOptions, SecretReader } from '../placeholders/reader.js';
@@ -76,7 +76,9 @@ async function documentsOf(source: ManifestSource, options: RenderOptions): Prom
     if (broken) throw new FormatError(`${source.name}: not valid YAML or JSON (${broken.errors[0]?.code ?? 'syntax'})`);
     return docs.filter((d) => d.contents !== null);
   };
-  const docs = parse(source.text);
+  const json = /\.json$/i.test(source.name) || /^\s*[[{]/.test(source.text);
+  // JSON has no comments to keep: rebuilt as block-style YAML, as argocd-vault-plugin prints it
+  const docs = parse(source.text).map((d) => (json ? new Document(d.toJS()) : d));
   if (!docs.some(isSops)) return docs;
   if (!options.decryptSource) throw new ConfigError(`${source.name}: a SOPS file, and this render cannot decrypt`);
   return parse(await options.decryptSource(source));
@@ -152,7 +154,6 @@ export async function renderManifests(
       if (!truthy(annotation(doc, 'ignore'))) jobs.push(...jobsOf(doc, source.name, index, fail));
     });
   }
-  if (failures.length > 0) throw new PlaceholderError(failures);
   const reader = new SecretReader(ctx, helpers, options);
   const reads: Reads = new Map();
   try {
