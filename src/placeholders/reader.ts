@@ -20,6 +20,8 @@ export interface ReaderOptions {
   timeoutMs?: number;
   /** Base of the backoff in milliseconds (default 200; the n-th retry waits up to base·2ⁿ). */
   backoffMs?: number;
+  /** Backends made elsewhere, by scheme (shared by a long-running surface, or made by a test). */
+  instances?: Readonly<Record<string, BackendInstance>>;
 }
 
 export const readKey = (ref: SecretRef): string => `${ref.scheme}\u0000${ref.path}\u0000${ref.version ?? ''}`;
@@ -43,6 +45,9 @@ export class SecretReader {
     this.attempts = Math.max(1, options.attempts ?? 3);
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.backoffMs = options.backoffMs ?? 200;
+    for (const [scheme, instance] of Object.entries(options.instances ?? {})) {
+      this.backends.set(scheme, Promise.resolve(instance));
+    }
   }
 
   /** The secret's data (undefined when it does not exist); the same promise for the same reference. */
