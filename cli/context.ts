@@ -3,7 +3,8 @@
  * file and process access, and a logger on stderr that never sees secret values.
  */
 
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { type Context, type Logger, type RunOptions, type RunResult, Settings } from '../src/index.js';
 import { childProcess } from './common.js';
 import { httpFetch } from './http.js';
@@ -52,6 +53,12 @@ export function cliContext(options: CliContextOptions = {}): Context {
   return {
     settings,
     readFile: async (path) => new Uint8Array(readFileSync(path)),
+    writePrivateFile: async (path, data) => {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      const temp = `${path}.${process.pid}.tmp`;
+      writeFileSync(temp, data, { mode: 0o600 });
+      renameSync(temp, path);
+    },
     run,
     fetch: httpFetch,
     now: () => new Date(),

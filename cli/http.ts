@@ -54,7 +54,8 @@ export const makeHttpFetch =
           method: init.method ?? 'GET',
           headers,
           timeout: timeoutMs,
-          ...(ca ? { ca } : {}),
+          ...((init.ca ?? ca) ? { ca: init.ca ?? ca } : {}),
+          ...(init.insecure ? { rejectUnauthorized: false } : {}),
           ...(init.signal ? { signal: init.signal } : {}),
         },
         (res) => {

@@ -32,6 +32,10 @@ export interface HttpRequest {
   headers?: Record<string, string>;
   body?: string;
   signal?: AbortSignal;
+  /** PEM CA certificates to trust for this request instead of the default ones. */
+  ca?: string;
+  /** Skip TLS certificate checks (VAULT_SKIP_VERIFY); the surface may refuse it. */
+  insecure?: boolean;
 }
 
 /** The part of a fetch Response providers read. */
@@ -49,6 +53,8 @@ export type HttpFetch = (url: string, init?: HttpRequest) => Promise<HttpRespons
 export interface Context {
   settings: Settings;
   readFile(path: string): Promise<Uint8Array>;
+  /** Writes a file only its owner can read (0600, folders 0700), atomically; absent where nothing may be written. */
+  writePrivateFile?(path: string, data: Uint8Array): Promise<void>;
   run(command: string, args: readonly string[], options?: RunOptions): Promise<RunResult>;
   fetch: HttpFetch;
   now(): Date;

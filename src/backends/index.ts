@@ -12,6 +12,7 @@ const loaders: Readonly<Record<string, Loader>> = {
   env: async () => (await import('./env.js')).backend as BackendType<unknown>,
   memory: async () => (await import('./memory.js')).backend as BackendType<unknown>,
   sops: async () => (await import('./sops.js')).backend as BackendType<unknown>,
+  vault: async () => (await import('./vault/index.js')).backend as BackendType<unknown>,
 };
 
 /** Schemes of every registered backend. */

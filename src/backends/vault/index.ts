@@ -1,0 +1,150 @@
+/**
+ * `vault` backend (HashiCorp Vault and OpenBao): `<vault:secret/app#password>` and
+ * AVP's `<path:secret/data/app#password>`. KV v1 and v2 with auto-detection, versions
+ * (`#key#3`), any other logical path read raw (dynamic secrets). Connection settings
+ * are Vault's own: VAULT_ADDR, VAULT_NAMESPACE, VAULT_CACERT, VAULT_SKIP_VERIFY;
+ * logins are in auth.ts, the token cache in token-cache.ts. Logging in happens at
+ * the first read, so a render without Vault placeholders never talks to Vault. A
+ * cached token that Vault refuses is dropped and the read retried after a fresh login.
+ */
+
+import { BackendError, ConfigError } from '../../errors.js';
+import type { Settings } from '../../settings.js';
+import type { BackendInstance, BackendType, Context, ReadOptions, SettingSpec } from '../../types.js';
+import { type LoginPlan, login, loginPlan } from './auth.js';
+import { VaultClient, type VaultConnection } from './client.js';
+import { KvReader } from './kv.js';
+import { TokenCache } from './token-cache.js';
+
+interface VaultConfig {
+  connection: Omit<VaultConnection, 'ca'> & { caFile?: string };
+  plan: LoginPlan;
+  kvVersion: 1 | 2 | undefined;
+  settings: Settings;
+}
+
+const spec = (name: string, description: string, secret = false, required = false): SettingSpec => ({
+  name,
+  description,
+  secret,
+  required,
+});
+
+const settings: readonly SettingSpec[] = [
+  spec('VAULT_ADDR', 'address of Vault or OpenBao, e.g. https://vault.example:8200', false, true),
+  spec('VAULT_TOKEN', 'token for the token login', true),
+  spec('VAULT_NAMESPACE', 'Vault Enterprise / OpenBao namespace'),
+  spec('VAULT_CACERT', 'PEM file of the CA that signed Vault’s certificate'),
+  spec('VAULT_SKIP_VERIFY', 'true: do not check Vault’s certificate (testing only)'),
+  spec('KEYWARD_VAULT_AUTH', 'token, approle, userpass, kubernetes, jwt (AVP_AUTH_TYPE)'),
+  spec('KEYWARD_VAULT_AUTH_MOUNT', 'auth mount when not auth/<method> (AVP_MOUNT_PATH)'),
+  spec('AVP_KV_VERSION', '1 or 2: skip detecting the KV version'),
+  spec('KEYWARD_VAULT_TOKEN_CACHE', 'folder for cached login tokens, or off'),
+];
+
+const truthy = (v: string | undefined) => v !== undefined && ['1', 't', 'true', 'yes'].includes(v.toLowerCase());
+
+class VaultBackend implements BackendInstance {
+  private ready: Promise<{ kv: KvReader; cache: TokenCache }> | undefined;
+  private readonly client: VaultClient;
+
+  constructor(
+    private readonly config: VaultConfig,
+    private readonly ctx: Context,
+    ca: Promise<string | undefined>,
+  ) {
+    this.client = new VaultClient({ ...config.connection }, ctx);
+    this.ready = undefined;
+    this.caLoaded = ca.then((pem) => {
+      if (pem) Object.assign(this.client.connection, { ca: pem });
+    });
+  }
+
+  private readonly caLoaded: Promise<void>;
+
+  async read(path: string, options: ReadOptions): Promise<unknown> {
+    const { kv, cache } = await this.session();
+    try {
+      return await kv.read(path, options.version, options.signal);
+    } catch (err) {
+      if (!(err instanceof BackendError) || !/permission denied/.test(err.message) || !cache.enabled) throw err;
+      // perhaps a cached token that was revoked: once more with a fresh login
+      await cache.drop();
+      this.ready = undefined;
+      const again = await this.session(true);
+      return again.kv.read(path, options.version, options.signal);
+    }
+  }
+
+  private session(fresh = false): Promise<{ kv: KvReader; cache: TokenCache }> {
+    this.ready ??= (async () => {
+      await this.caLoaded;
+      const { plan, connection, settings: s } = this.config;
+      const cache =
+        plan.method === 'token'
+          ? TokenCache.for([], s.with([['KEYWARD_VAULT_TOKEN_CACHE', 'off']]), this.ctx)
+          : TokenCache.for(
+              [connection.address, connection.namespace ?? '', plan.method, plan.mount, plan.identity],
+              s,
+              this.ctx,
+            );
+      const cached = fresh ? undefined : await cache.get();
+      if (cached) {
+        this.client.token = cached;
+        this.ctx.log.debug(`vault: using a cached ${plan.method} token`);
+      } else {
+        const result = await login(plan, this.client, s, this.ctx);
+        this.client.token = result.token;
+        if (plan.method !== 'token') {
+          this.ctx.log.debug(`vault: logged in with ${plan.method} at ${plan.mount}`);
+          await cache.put(result.token, result.ttl);
+        }
+      }
+      return { kv: new KvReader(this.client, this.config.kvVersion), cache };
+    })();
+    this.ready.catch(() => {
+      this.ready = undefined;
+    });
+    return this.ready;
+  }
+}
+
+export const backend: BackendType<VaultConfig> = {
+  scheme: 'vault',
+  settings,
+
+  configure(s: Settings): VaultConfig {
+    const address = s.first('VAULT_ADDR')?.trim().replace(/\/+$/, '');
+    if (!address) throw new ConfigError('vault: VAULT_ADDR is not set');
+    if (!/^https?:\/\/[^/]+$/.test(address))
+      throw new ConfigError(`vault: VAULT_ADDR ${JSON.stringify(address)} is not http(s)://host[:port]`);
+    const kv = s.first('AVP_KV_VERSION', 'KEYWARD_VAULT_KV_VERSION');
+    if (kv !== undefined && kv !== '1' && kv !== '2') throw new ConfigError('vault: AVP_KV_VERSION must be 1 or 2');
+    const namespace = s.first('VAULT_NAMESPACE');
+    const caFile = s.first('VAULT_CACERT');
+    return {
+      connection: {
+        address,
+        insecure: truthy(s.first('VAULT_SKIP_VERIFY')),
+        ...(namespace ? { namespace } : {}),
+        ...(caFile ? { caFile } : {}),
+      },
+      plan: loginPlan(s),
+      kvVersion: kv === undefined ? undefined : kv === '1' ? 1 : 2,
+      settings: s,
+    };
+  },
+
+  create(config: VaultConfig, ctx: Context): BackendInstance {
+    const file = config.connection.caFile;
+    const ca = file
+      ? ctx.readFile(file).then(
+          (bytes) => new TextDecoder().decode(bytes),
+          () => {
+            throw new ConfigError(`vault: cannot read VAULT_CACERT ${file}`);
+          },
+        )
+      : Promise.resolve(undefined);
+    return new VaultBackend(config, ctx, ca);
+  },
+};

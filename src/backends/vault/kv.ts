@@ -1,0 +1,88 @@
+/**
+ * Reading a path the way users write it: `secret/app` works on a KV v2 mount (the
+ * `data/` segment is added), `secret/data/app` works too, KV v1 paths read as they
+ * are, and any other logical path (dynamic credentials, `totp/code/x`) is read raw.
+ * The mount and its KV version come from `sys/internal/ui/mounts/<path>` once per
+ * mount; AVP_KV_VERSION (or a forced version) skips the lookup, as AVP does.
+ */
+
+import { BackendError } from '../../errors.js';
+import type { VaultClient } from './client.js';
+
+interface Mount {
+  /** `secret/` (with the slash), or '' when unknown. */
+  path: string;
+  /** 1 or 2 for KV mounts, 0 for anything else. */
+  kv: 0 | 1 | 2;
+}
+
+const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export class KvReader {
+  private readonly mounts = new Map<string, Promise<Mount>>();
+
+  constructor(
+    private readonly client: VaultClient,
+    /** 1 or 2 forces the KV version for every path (AVP_KV_VERSION); undefined detects it. */
+    private readonly forced: 1 | 2 | undefined,
+  ) {}
+
+  /** The secret's data, or undefined when it does not exist. */
+  async read(path: string, version: string | undefined, signal?: AbortSignal): Promise<unknown> {
+    const clean = path.replace(/^\/+|\/+$/g, '');
+    const mount = await this.mountOf(clean, signal);
+    if (mount.kv === 2) return this.readV2(clean, mount.path, version, signal);
+    if (version !== undefined && mount.kv === 1) {
+      throw new BackendError(`vault: ${clean}: versions need a KV version 2 mount`);
+    }
+    const reply = await this.client.request('GET', clean, undefined, signal);
+    return reply?.data;
+  }
+
+  private async readV2(path: string, mount: string, version: string | undefined, signal?: AbortSignal) {
+    const rest = mount && path.startsWith(mount) ? path.slice(mount.length) : path;
+    const logical = mount === '' || rest.startsWith('data/') ? path : `${mount}data/${rest}`;
+    if (version !== undefined && !/^\d+$/.test(version)) {
+      throw new BackendError(`vault: ${path}: version ${JSON.stringify(version)} is not a number`);
+    }
+    const query = version !== undefined ? `?version=${version}` : '';
+    const reply = await this.client.request('GET', `${logical}${query}`, undefined, signal);
+    const data = isMap(reply?.data) ? reply.data.data : undefined;
+    // a deleted or destroyed version answers with data: null
+    return data === null ? undefined : data;
+  }
+
+  private mountOf(path: string, signal?: AbortSignal): Promise<Mount> {
+    if (this.forced !== undefined) {
+      const first = path.split('/')[0] ?? '';
+      return Promise.resolve({ path: `${first}/`, kv: this.forced });
+    }
+    const head = path.split('/')[0] ?? '';
+    let pending = this.mounts.get(head);
+    if (!pending) {
+      pending = this.lookup(path, signal);
+      this.mounts.set(head, pending);
+      pending.catch(() => this.mounts.delete(head));
+    }
+    return pending.then(async (mount) =>
+      mount.path === '' || path.startsWith(mount.path) ? mount : this.lookup(path, signal),
+    );
+  }
+
+  private async lookup(path: string, signal?: AbortSignal): Promise<Mount> {
+    let reply: Awaited<ReturnType<VaultClient['request']>>;
+    try {
+      reply = await this.client.request('GET', `sys/internal/ui/mounts/${path}`, undefined, signal);
+    } catch (err) {
+      // a token without access to the UI endpoint: read the path as written
+      if (err instanceof BackendError && !err.retryable) return { path: '', kv: 0 };
+      throw err;
+    }
+    const data = isMap(reply?.data) ? reply.data : {};
+    const type = data.type;
+    const options = isMap(data.options) ? data.options : {};
+    const mountPath = typeof data.path === 'string' ? data.path : '';
+    if (type !== 'kv' && type !== 'generic') return { path: mountPath, kv: 0 };
+    return { path: mountPath, kv: options.version === '2' ? 2 : 1 };
+  }
+}
