@@ -47,6 +47,8 @@ const truthy = (v: string | undefined) => v !== undefined && ['1', 't', 'true', 
 class VaultBackend implements BackendInstance {
   private ready: Promise<{ kv: KvReader; cache: TokenCache }> | undefined;
   private readonly client: VaultClient;
+  /** Settles once VAULT_CACERT (if any) is read into the connection. */
+  private readonly caLoaded: Promise<void>;
 
   constructor(
     private readonly config: VaultConfig,
@@ -54,13 +56,10 @@ class VaultBackend implements BackendInstance {
     ca: Promise<string | undefined>,
   ) {
     this.client = new VaultClient({ ...config.connection }, ctx);
-    this.ready = undefined;
     this.caLoaded = ca.then((pem) => {
       if (pem) Object.assign(this.client.connection, { ca: pem });
     });
   }
-
-  private readonly caLoaded: Promise<void>;
 
   async read(path: string, options: ReadOptions): Promise<unknown> {
     const { kv, cache } = await this.session();
