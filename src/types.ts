@@ -99,6 +99,8 @@ export interface SettingSpec {
 
 export interface ReadOptions {
   version?: string;
+  /** The KV version a manifest's `kv-version` annotation names (vault only). */
+  kvVersion?: 1 | 2;
   signal?: AbortSignal;
 }
 

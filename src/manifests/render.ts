@@ -98,6 +98,12 @@ function jobsOf(doc: Document, file: string, document: number, fail: Fail): Job[
     return [];
   }
   const generic = genericOf(doc);
+  const kvAnnotation = annotation(doc, 'kv-version');
+  if (kvAnnotation !== undefined && kvAnnotation !== '1' && kvAnnotation !== '2') {
+    fail({ file, document }, 'metadata.annotations', new ConfigError('kv-version must be "1" or "2"'));
+    return [];
+  }
+  const kvVersion = kvAnnotation === undefined ? undefined : kvAnnotation === '1' ? 1 : 2;
   const jobs: Job[] = [];
   for (const field of stringFields(doc)) {
     try {
@@ -105,8 +111,9 @@ function jobsOf(doc: Document, file: string, document: number, fail: Fail): Job[
       const fieldPlan = decoded !== undefined ? plan(decoded, generic) : undefined;
       const base64 = fieldPlan?.active === true;
       const p = base64 && fieldPlan ? fieldPlan : plan(field.value, generic);
-      if (p.active)
-        jobs.push({ file, document, field, plan: p, base64, textOnly: kind === 'ConfigMap', removeMissing });
+      if (!p.active) continue;
+      for (const ref of refsOf(p)) if (kvVersion && ref.scheme === 'vault') ref.kvVersion = kvVersion;
+      jobs.push({ file, document, field, plan: p, base64, textOnly: kind === 'ConfigMap', removeMissing });
     } catch (err) {
       fail({ file, document }, field.path, err);
     }

@@ -23,6 +23,8 @@ export interface SecretRef {
   /** Absent for a whole secret, or for `<env:NAME>`. */
   key?: string;
   version?: string;
+  /** From the manifest's `kv-version` annotation (vault only). */
+  kvVersion?: 1 | 2;
 }
 
 export interface ModifierCall {

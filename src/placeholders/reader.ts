@@ -24,7 +24,8 @@ export interface ReaderOptions {
   instances?: Readonly<Record<string, BackendInstance>>;
 }
 
-export const readKey = (ref: SecretRef): string => `${ref.scheme}\u0000${ref.path}\u0000${ref.version ?? ''}`;
+export const readKey = (ref: SecretRef): string =>
+  `${ref.scheme}\u0000${ref.path}\u0000${ref.version ?? ''}\u0000${ref.kvVersion ?? ''}`;
 
 export class SecretReader {
   private readonly reads = new Map<string, Promise<unknown>>();
@@ -99,7 +100,12 @@ export class SecretReader {
     for (let attempt = 1; ; attempt++) {
       const signal = AbortSignal.timeout(this.timeoutMs);
       try {
-        return await backend.read(ref.path, { ...(ref.version ? { version: ref.version } : {}), signal });
+        const options = {
+          ...(ref.version ? { version: ref.version } : {}),
+          ...(ref.kvVersion ? { kvVersion: ref.kvVersion } : {}),
+          signal,
+        };
+        return await backend.read(ref.path, options);
       } catch (err) {
         const timedOut = signal.aborted;
         const failure = timedOut

@@ -80,6 +80,21 @@ describe('vault backend: reading', () => {
     expect(res.stdout).toContain('avp: "app-user"');
   });
 
+  it("a manifest's kv-version annotation overrides AVP_KV_VERSION for that manifest", async () => {
+    const text = (annotation: string) =>
+      `kind: Secret\nmetadata:\n  name: kv\n  annotations:\n${annotation}stringData:\n  key: <path:${kv1}/svc#api_key>\n`;
+    const withAnnotation = join(dir, 'kv-annotated.yaml');
+    writeFileSync(withAnnotation, text('    avp.kubernetes.io/kv-version: "1"\n'));
+    const ok = await keyward(['render', withAnnotation], env({ AVP_KV_VERSION: '2' }));
+    expect(ok).toMatchObject({ code: 0, stderr: '' });
+    expect(ok.stdout).toContain('key: kv1-key');
+    const without = join(dir, 'kv-plain.yaml');
+    writeFileSync(without, text('    note: none\n'));
+    const failed = await keyward(['render', without], env({ AVP_KV_VERSION: '2' }));
+    expect(failed).toMatchObject({ code: 1, stdout: '' });
+    expect(failed.stderr).toContain(`vault:${kv1}/svc does not exist`);
+  });
+
   it('200 placeholders over one path: one read of the secret', async () => {
     const fields = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`f${i}`, `<vault:${kv2}/app#user>`]));
     const file = manifest('many', fields);

@@ -74,6 +74,23 @@ vault_server() {
   stamp rig-vault "vault@$VAULT_VERSION"
 }
 
+# argocd-vault-plugin, the peer of bench/render.mjs. The Go module proxy serves its version but
+# refuses its version list, which `go install module@version` asks for: so the module is downloaded
+# and built from its own folder, with its own go.mod and go.sum.
+avp_tool() {
+  if stamped avp "$AVP_MODULE@$AVP_VERSION" && [ -x "$bin/argocd-vault-plugin" ]; then
+    say "argocd-vault-plugin $AVP_VERSION already installed"
+    return
+  fi
+  require_go
+  local dir
+  dir=$(go mod download -json "$AVP_MODULE@$AVP_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [ -n "$dir" ] || die "could not download $AVP_MODULE@$AVP_VERSION"
+  logged argocd-vault-plugin bash -c "cd '$dir' && go build -trimpath -o '$bin/argocd-vault-plugin' ." ||
+    die "could not build argocd-vault-plugin $AVP_VERSION"
+  stamp avp "$AVP_MODULE@$AVP_VERSION"
+}
+
 gpg_tool() {
   if command -v gpg >/dev/null 2>&1; then
     say "gpg $(gpg --version | head -n 1 | awk '{print $3}') present"
@@ -91,4 +108,5 @@ go_tool age age-keygen "$AGE_MODULE" "$AGE_VERSION"
 go_tool local-kms local-kms "$LOCAL_KMS_MODULE" "$LOCAL_KMS_VERSION"
 vault_server
 gpg_tool
+if [ "${1:-}" = --bench ]; then avp_tool; fi
 say "ready in $RIG_DIR"

@@ -28,9 +28,9 @@ export class KvReader {
   ) {}
 
   /** The secret's data, or undefined when it does not exist. */
-  async read(path: string, version: string | undefined, signal?: AbortSignal): Promise<unknown> {
+  async read(path: string, version: string | undefined, signal?: AbortSignal, kvVersion?: 1 | 2): Promise<unknown> {
     const clean = path.replace(/^\/+|\/+$/g, '');
-    const mount = await this.mountOf(clean, signal);
+    const mount = await this.mountOf(clean, signal, kvVersion);
     if (mount.kv === 2) return this.readV2(clean, mount.path, version, signal);
     if (version !== undefined && mount.kv === 1) {
       throw new BackendError(`vault: ${clean}: versions need a KV version 2 mount`);
@@ -52,10 +52,11 @@ export class KvReader {
     return data === null ? undefined : data;
   }
 
-  private mountOf(path: string, signal?: AbortSignal): Promise<Mount> {
-    if (this.forced !== undefined) {
+  private mountOf(path: string, signal?: AbortSignal, kvVersion?: 1 | 2): Promise<Mount> {
+    const forced = kvVersion ?? this.forced;
+    if (forced !== undefined) {
       const first = path.split('/')[0] ?? '';
-      return Promise.resolve({ path: `${first}/`, kv: this.forced });
+      return Promise.resolve({ path: `${first}/`, kv: forced });
     }
     const head = path.split('/')[0] ?? '';
     let pending = this.mounts.get(head);
