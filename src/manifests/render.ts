@@ -66,6 +66,16 @@ function encodedText(value: string): string | undefined {
   return text.includes('<') && !text.includes('\uFFFD') ? text : undefined;
 }
 
+/** AVP_TYPE → the backend of AVP's `<path:…>` and `<key>` forms (default vault). */
+const AVP_TYPES: Readonly<Record<string, string>> = { vault: 'vault', sops: 'sops' };
+
+function avpScheme(ctx: Context): string {
+  const type = ctx.settings.first('AVP_TYPE')?.trim().toLowerCase() ?? 'vault';
+  const scheme = AVP_TYPES[type];
+  if (!scheme) throw new ConfigError(`AVP_TYPE ${JSON.stringify(type)} is not supported (vault, sops)`);
+  return scheme;
+}
+
 const isSops = (doc: Document): boolean => doc.has('sops') && doc.hasIn(['sops', 'mac']);
 
 async function documentsOf(source: ManifestSource, options: RenderOptions): Promise<Document[]> {
@@ -86,7 +96,7 @@ async function documentsOf(source: ManifestSource, options: RenderOptions): Prom
 
 type Fail = (where: { file: string; document: number }, field: string, err: unknown) => void;
 
-function jobsOf(doc: Document, file: string, document: number, fail: Fail): Job[] {
+function jobsOf(doc: Document, file: string, document: number, avp: string, fail: Fail): Job[] {
   const kind = kindOf(doc);
   const removeMissing = truthy(annotation(doc, 'remove-missing'));
   if (removeMissing && kind !== 'Secret' && kind !== 'ConfigMap') {
@@ -97,7 +107,7 @@ function jobsOf(doc: Document, file: string, document: number, fail: Fail): Job[
     );
     return [];
   }
-  const generic = genericOf(doc);
+  const generic = genericOf(doc, avp);
   const kvAnnotation = annotation(doc, 'kv-version');
   if (kvAnnotation !== undefined && kvAnnotation !== '1' && kvAnnotation !== '2') {
     fail({ file, document }, 'metadata.annotations', new ConfigError('kv-version must be "1" or "2"'));
@@ -112,7 +122,12 @@ function jobsOf(doc: Document, file: string, document: number, fail: Fail): Job[
       const base64 = fieldPlan?.active === true;
       const p = base64 && fieldPlan ? fieldPlan : plan(field.value, generic);
       if (!p.active) continue;
-      for (const ref of refsOf(p)) if (kvVersion && ref.scheme === 'vault') ref.kvVersion = kvVersion;
+      for (const segment of p.segments) {
+        if (typeof segment === 'string') continue;
+        // AVP's <path:…> form reads from the backend AVP_TYPE names, as in argocd-vault-plugin
+        if (/^<\s*path:/.test(segment.text)) segment.ref.scheme = avp;
+        if (kvVersion && segment.ref.scheme === 'vault') segment.ref.kvVersion = kvVersion;
+      }
       jobs.push({ file, document, field, plan: p, base64, textOnly: kind === 'ConfigMap', removeMissing });
     } catch (err) {
       fail({ file, document }, field.path, err);
@@ -121,13 +136,13 @@ function jobsOf(doc: Document, file: string, document: number, fail: Fail): Job[
   return jobs;
 }
 
-function genericOf(doc: Document): GenericContext | undefined {
+function genericOf(doc: Document, avp: string): GenericContext | undefined {
   const path = annotation(doc, 'path');
   if (path === undefined || path.trim() === '') return undefined;
   const version = annotation(doc, 'secret-version');
   const scheme = /^(vault|sops|k8s|env|memory):/.exec(path)?.[1];
   return {
-    scheme: scheme ?? 'vault',
+    scheme: scheme ?? avp,
     path: scheme ? path.slice(scheme.length + 1) : path,
     ...(version ? { version } : {}),
   };
@@ -152,13 +167,14 @@ export async function renderManifests(
   const failures: PlaceholderFailure[] = [];
   const fail: Fail = (where, field, err) =>
     failures.push({ ...where, field, message: err instanceof Error ? err.message : 'failed' });
+  const avp = avpScheme(ctx);
   const documents: Document[] = [];
   const jobs: Job[] = [];
   for (const source of sources) {
     const docs = await documentsOf(source, options);
     docs.forEach((doc, index) => {
       documents.push(doc);
-      if (!truthy(annotation(doc, 'ignore'))) jobs.push(...jobsOf(doc, source.name, index, fail));
+      if (!truthy(annotation(doc, 'ignore'))) jobs.push(...jobsOf(doc, source.name, index, avp, fail));
     });
   }
   const reader = new SecretReader(ctx, helpers, options);

@@ -54,6 +54,26 @@ describe('render: golden manifests', () => {
   });
 });
 
+describe('render: AVP_TYPE', () => {
+  it("picks the backend of AVP's <path:…> and <key> forms; an unsupported type is an error", async () => {
+    const file = join(dir, 'avp-sops.yaml');
+    const annotations = '  annotations:\n    avp.kubernetes.io/path: examples/secrets.enc.yaml\n';
+    writeFileSync(
+      file,
+      `kind: Secret\nmetadata:\n  name: s\n${annotations}stringData:\n  a: <path:examples/secrets.enc.yaml#api_token>\n  b: <api_token>\n`,
+    );
+    const res = await keyward(['render', file], {
+      clean: true,
+      env: { SOPS_AGE_KEY_FILE: DEV_AGE_KEY, AVP_TYPE: 'sops' },
+    });
+    expect(res).toMatchObject({ code: 0, stderr: '' });
+    expect(res.stdout).toContain('a: tok_demo_0123456789abcdef\n  b: tok_demo_0123456789abcdef');
+    const other = await keyward(['render', file], { clean: true, env: { AVP_TYPE: 'ibmsecretsmanager' } });
+    expect(other).toMatchObject({ code: 1, stdout: '' });
+    expect(other.stderr).toContain('AVP_TYPE "ibmsecretsmanager" is not supported (vault, sops)');
+  });
+});
+
 describe('render: failing closed', () => {
   const manifest = (fields: string) =>
     `apiVersion: v1\nkind: Secret\nmetadata:\n  name: broken\nstringData:\n  ok: <memory:canary#value>\n${fields}`;
