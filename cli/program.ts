@@ -5,6 +5,7 @@
 
 import { Command, CommanderError } from 'commander';
 import { asKeywardError } from '../src/index.js';
+import { checkCommand } from './commands/check.js';
 import { decryptCommand } from './commands/decrypt.js';
 import { editCommand } from './commands/edit.js';
 import { encryptCommand } from './commands/encrypt.js';
@@ -33,6 +34,7 @@ const COMMANDS = new Map<string, () => Command>([
   ['exec-file', execFileCommand],
   ['keygen', keygenCommand],
   ['render', renderCommand],
+  ['check', checkCommand],
 ]);
 
 /**

@@ -6,10 +6,19 @@
 export { backendSchemes } from './backends/index.js';
 export * from './errors.js';
 export { keyTypeIds } from './keys/index.js';
+export { type CheckOptions, type CheckSource, checkSource, type Finding } from './manifests/check.js';
+export { checkPlaceholders } from './manifests/check-placeholders.js';
 export { type ManifestSource, type RenderOptions, type RenderResult, renderManifests } from './manifests/render.js';
 export { sopsAware } from './manifests/sops-input.js';
 export { Settings } from './settings.js';
-export { type CreationRule, configIndent, creationRuleFor, findConfig, type SopsConfig } from './sops/config.js';
+export {
+  type CreationRule,
+  configIndent,
+  creationRuleFor,
+  findConfig,
+  namedByPathRule,
+  type SopsConfig,
+} from './sops/config.js';
 export { DEFAULT_DECRYPTION_ORDER, type KeySpec, keyIdentity, keySpecFromText } from './sops/data-key.js';
 export { type DecryptedFile, type DecryptOptions, decryptFile, decryptTree } from './sops/decrypt.js';
 export {

@@ -116,6 +116,20 @@ async function specsOf(group: Record<string, unknown>, where: string, depth = 0)
   });
 }
 
+/**
+ * Whether a creation rule with a `path_regex` names `file` (for `keyward check`: such
+ * a file must be committed encrypted). A rule without path_regex only picks default
+ * keys and says nothing about which files are secret.
+ */
+export function namedByPathRule(config: SopsConfig, file: string, cwd: string): boolean {
+  const rules = Array.isArray(config.raw.creation_rules) ? config.raw.creation_rules : [];
+  const rel = relative(dirname(config.path), isAbsolute(file) ? file : resolve(cwd, file));
+  return rules.some((rule: unknown, i) => {
+    const regex = typeof rule === 'object' && rule !== null ? (rule as Record<string, unknown>).path_regex : undefined;
+    return typeof regex === 'string' && goRegex(regex, `creation_rules[${i}].path_regex`).test(rel);
+  });
+}
+
 /** The first creation rule matching `file`; undefined when the config has no matching rule. */
 export async function creationRuleFor(
   config: SopsConfig,
