@@ -11,7 +11,7 @@
  */
 
 import { type Document, parseAllDocuments } from 'yaml';
-import { KeywardError, MacMismatchError } from '../errors.js';
+import { DecryptValueError, KeywardError, MacMismatchError } from '../errors.js';
 import type { Context } from '../types.js';
 import { annotation, kindOf, stringFields } from './fields.js';
 
@@ -97,12 +97,12 @@ export async function checkSource(source: CheckSource, options: CheckOptions, _c
     try {
       await options.verifyMac?.(source);
     } catch (err) {
-      if (err instanceof MacMismatchError) {
+      if (err instanceof MacMismatchError || err instanceof DecryptValueError) {
         findings.push({
           file: source.name,
           rule: 'mac-mismatch',
           where: '',
-          message: 'the MAC does not match: the file was changed outside sops/keyward',
+          message: 'the file was changed outside sops/keyward (its MAC or a value does not verify)',
         });
       } else if (!(err instanceof KeywardError)) throw err;
     }
