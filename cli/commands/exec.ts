@@ -5,7 +5,7 @@
  * The child's exit code is passed through and signals are forwarded to it.
  */
 
-import { closeSync, constants, createWriteStream, openSync } from 'node:fs';
+import { closeSync, constants, createWriteStream, openSync, readSync } from 'node:fs';
 import { Command } from 'commander';
 import { decryptBytes, KeywardError, type Node, valToString } from '../../src/index.js';
 import { childProcess, formats, inputTypeOption, outputTypeOption } from '../common.js';
@@ -88,17 +88,40 @@ export async function execFileAction(file: string, command: string, flags: ExecF
       });
     }
     process.exitCode = await runShell(command.replaceAll('{}', path), process.env);
-    if (flags.fifo !== false) {
-      // release a writer still waiting for a reader that never came
-      try {
-        closeSync(openSync(path, constants.O_RDONLY | constants.O_NONBLOCK));
-      } catch {
-        // already gone
-      }
-      await feeding;
-    }
+    if (flags.fifo !== false) await releaseWriter(path, feeding);
   } finally {
     temp.remove();
+  }
+}
+
+/**
+ * Ends the FIFO's writer when the command did not read it all. The writer's open runs
+ * on libuv's thread pool and may not have happened yet, so one open-and-close of a
+ * reader can come too early and leave it waiting for ever: keep opening a reader,
+ * draining what is there, until the writer is done (it finishes or gets EPIPE).
+ */
+async function releaseWriter(path: string, feeding: Promise<void>): Promise<void> {
+  let done = false;
+  void feeding.then(() => {
+    done = true;
+  });
+  const buffer = Buffer.alloc(65536);
+  for (let i = 0; !done && i < 500; i++) {
+    try {
+      const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+      try {
+        while (readSync(fd, buffer) > 0) {
+          // discard what the command left unread
+        }
+      } catch {
+        // EAGAIN: nothing more for now
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      return; // the FIFO is gone
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
 

@@ -103,4 +103,20 @@ describe('exec-env and exec-file', () => {
     const unread = await keyward(['exec-file', flat, 'exit 4'], { env: key });
     expect(unread.code).toBe(4);
   });
+
+  it('exec-file ends when the command leaves the FIFO unread, however large the file (no hang)', async () => {
+    const plain = join(dir, 'big.yaml');
+    writeFileSync(plain, Array.from({ length: 2000 }, (_, i) => `key${i}: ${'x'.repeat(100)}`).join('\n'));
+    const big = join(dir, 'big.enc.yaml');
+    writeFileSync(big, (await keyward(['encrypt', '--age', DEV_AGE_RECIPIENT, plain])).stdout);
+    for (const [command, code] of [
+      ['exit 3', 3],
+      ['head -c 10 {} > /dev/null; exit 5', 5],
+    ] as const) {
+      for (let i = 0; i < 5; i++) {
+        const res = await keyward(['exec-file', big, command], { env: key, timeoutMs: 20_000 });
+        expect(res).toMatchObject({ code, timedOut: false });
+      }
+    }
+  });
 });
