@@ -17,6 +17,7 @@ import {
   type Finding,
   findConfig,
   formatForPath,
+  isSopsFile,
   KeywardError,
   namedByPathRule,
   sopsAware,
@@ -70,7 +71,7 @@ export async function checkAction(paths: string[], flags: CheckFlags): Promise<v
   const findings: Finding[] = [];
   for (const source of sources)
     findings.push(...(await checkSource(source, { allow: flags.allow ?? [], verifyMac }, ctx)));
-  const plain = sources.filter((s) => !/^sops:\s*$/m.test(s.text));
+  const plain = sources.filter((s) => !isSopsFile(s.text));
   findings.push(...(await checkPlaceholders(plain, flags.resolve ?? false, ctx, sopsAware(ctx).helpers)));
   if (flags.output === 'json') {
     process.stdout.write(`${JSON.stringify({ files: sources.length, findings }, null, 2)}\n`);

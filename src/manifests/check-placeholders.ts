@@ -11,7 +11,7 @@ import { readKey, SecretReader } from '../placeholders/reader.js';
 import { lookup, plan, type Reads, settle } from '../placeholders/resolve.js';
 import type { BackendHelpers, Context } from '../types.js';
 import type { CheckSource, Finding } from './check.js';
-import { annotation, stringFields } from './fields.js';
+import { genericOf, stringFields } from './fields.js';
 
 interface Use {
   file: string;
@@ -25,11 +25,7 @@ function usesOf(source: CheckSource, findings: Finding[]): Use[] {
   const uses: Use[] = [];
   for (const [i, doc] of docs.entries()) {
     if (doc.errors.length > 0 || doc.contents === null) continue;
-    const path = annotation(doc, 'path');
-    const scheme = path ? /^(vault|sops|k8s|env|memory):/.exec(path)?.[1] : undefined;
-    const generic = path
-      ? { scheme: scheme ?? 'vault', path: scheme ? path.slice(scheme.length + 1) : path }
-      : undefined;
+    const generic = genericOf(doc, 'vault');
     for (const field of stringFields(doc)) {
       const where = `document ${i}, ${field.path}`;
       try {

@@ -43,7 +43,8 @@ const PRIVATE_KEY = [
   /\bAGE-PLUGIN-[0-9A-Z-]+-1[0-9A-Z]+\b/,
 ];
 
-const isSopsFile = (text: string): boolean => /^sops:\s*$/m.test(text) || /"sops"\s*:\s*\{/.test(text);
+/** Whether the text is a SOPS file (YAML or JSON with a `sops` block). */
+export const isSopsFile = (text: string): boolean => /^sops:\s*$/m.test(text) || /"sops"\s*:\s*\{/.test(text);
 
 function glob(pattern: string): RegExp {
   const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');

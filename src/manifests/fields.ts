@@ -7,6 +7,7 @@
  */
 
 import { type Document, isMap, isPair, isScalar, isSeq, type Node, type Pair, type Scalar } from 'yaml';
+import type { GenericContext } from '../placeholders/grammar.js';
 
 export interface Field {
   /** `spec.template.spec.containers[0].env[1].value` */
@@ -103,3 +104,19 @@ export function annotation(doc: Document, name: string): string | undefined {
 /** Go's strconv.ParseBool, as AVP reads its flags: anything else is false. */
 export const truthy = (value: string | undefined): boolean =>
   value !== undefined && ['1', 't', 'T', 'true', 'TRUE', 'True'].includes(value);
+
+/**
+ * What AVP's generic `<key>` placeholders read: the secret the `path` annotation names
+ * (`scheme:path`, or a bare path for the default backend `avp`), at `secret-version`.
+ */
+export function genericOf(doc: Document, avp: string): GenericContext | undefined {
+  const path = annotation(doc, 'path');
+  if (path === undefined || path.trim() === '') return undefined;
+  const version = annotation(doc, 'secret-version');
+  const scheme = /^(vault|sops|k8s|env|memory):/.exec(path)?.[1];
+  return {
+    scheme: scheme ?? avp,
+    path: scheme ? path.slice(scheme.length + 1) : path,
+    ...(version ? { version } : {}),
+  };
+}

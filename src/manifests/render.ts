@@ -12,7 +12,6 @@
 
 import { Document, parseAllDocuments } from 'yaml';
 import { ConfigError, FormatError, PlaceholderError, type PlaceholderFailure } from '../errors.js';
-import type { GenericContext } from '../placeholders/grammar.js';
 import { type ReaderOptions, SecretReader } from '../placeholders/reader.js';
 import {
   MissingSecretError,
@@ -24,7 +23,7 @@ import {
   substitute,
 } from '../placeholders/resolve.js';
 import type { BackendHelpers, Context } from '../types.js';
-import { annotation, type Field, kindOf, stringFields, truthy } from './fields.js';
+import { annotation, type Field, genericOf, kindOf, stringFields, truthy } from './fields.js';
 
 export interface ManifestSource {
   /** File name for reports (`-` for stdin). */
@@ -134,18 +133,6 @@ function jobsOf(doc: Document, file: string, document: number, avp: string, fail
     }
   }
   return jobs;
-}
-
-function genericOf(doc: Document, avp: string): GenericContext | undefined {
-  const path = annotation(doc, 'path');
-  if (path === undefined || path.trim() === '') return undefined;
-  const version = annotation(doc, 'secret-version');
-  const scheme = /^(vault|sops|k8s|env|memory):/.exec(path)?.[1];
-  return {
-    scheme: scheme ?? avp,
-    path: scheme ? path.slice(scheme.length + 1) : path,
-    ...(version ? { version } : {}),
-  };
 }
 
 const text = (v: unknown): string =>
