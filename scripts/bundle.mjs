@@ -3,7 +3,8 @@
 // the launcher loads only when the full YAML reader runs (most sops files take the fast
 // reader). Then writes both code caches by running representative commands with
 // KEYWARD_WRITE_CODE_CACHE=1. The AWS SDK (KMS and STS clients) is a chunk too, `aws.cjs`,
-// loaded only by kms keys. age-encryption stays outside: only hybrid post-quantum keys
+// loaded only by kms keys, and so is the Kubernetes client, `k8s.cjs`, loaded only by the
+// k8s backend. age-encryption stays outside: only hybrid post-quantum keys
 // and keygen load it.
 // Usage: node scripts/bundle.mjs   (after tsc; part of `npm run build`)
 import { execFileSync } from 'node:child_process';
@@ -75,6 +76,20 @@ const lazyAws = {
   },
 };
 
+// keyward's imports of the Kubernetes client become the k8s chunk, loaded only by the k8s backend
+const lazyK8s = {
+  name: 'lazy-k8s',
+  setup(b) {
+    b.onResolve({ filter: /^@kubernetes\/client-node$/ }, (args) =>
+      args.importer.includes(`${'node_modules'}/`) ? undefined : { path: 'k8s', namespace: 'lazy-k8s' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-k8s' }, () => ({
+      contents: "module.exports = require('keyward-chunk:k8s');",
+      loader: 'js',
+    }));
+  },
+};
+
 // wrapped as one function expression for cli/launch.cts, which compiles it with vm.Script
 const wrapper = {
   banner: {
@@ -113,16 +128,22 @@ export const core = { state };`;
 // the chunk runs as a vm.Script, which has no dynamic import(): esbuild turns the SDK's into require()
 await chunk('aws', AWS_CHUNK, { mainFields: ['module', 'main'], supported: { 'dynamic-import': false } });
 
+// only the kubeconfig loader and the core API the k8s backend uses
+await chunk('k8s', "export { KubeConfig, CoreV1Api, Observable } from '@kubernetes/client-node';", {
+  mainFields: ['module', 'main'],
+  supported: { 'dynamic-import': false },
+});
+
 await build({
   ...wrapper,
-  plugins: [lazyChildProcess, lazyYaml, lazyAws],
+  plugins: [lazyChildProcess, lazyYaml, lazyAws, lazyK8s],
   entryPoints: [join(root, 'dist', 'cli', 'entry.js')],
   outfile: join(out, 'cli.cjs'),
   bundle: true,
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  external: ['age-encryption', 'keyward-chunk:yaml', 'keyward-chunk:aws'],
+  external: ['age-encryption', 'keyward-chunk:yaml', 'keyward-chunk:aws', 'keyward-chunk:k8s'],
   supported: { 'dynamic-import': false },
   define: {
     'import.meta.url': '__keyward.url',
@@ -161,6 +182,24 @@ try {
   const arn = 'arn:aws:kms:eu-west-2:111122223333:key/00000000-0000-0000-0000-000000000000';
   try {
     execFileSync(process.execPath, [launcher, 'encrypt', '--kms', arn, plain], { env: kmsEnv, stdio: 'ignore' });
+  } catch {
+    // expected: nothing answers
+  }
+  // a k8s reference against a port nobody listens on: loads and runs the k8s chunk
+  const kubeconfig = join(temp, 'kubeconfig');
+  writeFileSync(
+    kubeconfig,
+    'apiVersion: v1\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:9"}}]\n' +
+      'users: [{name: u, user: {token: build}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\n' +
+      'current-context: x\n',
+  );
+  const manifest = join(temp, 'k8s.yaml');
+  writeFileSync(manifest, 'kind: Secret\nstringData:\n  a: <k8s:build/build#a>\n');
+  try {
+    execFileSync(process.execPath, [launcher, 'render', manifest], {
+      env: { ...env, KUBECONFIG: kubeconfig },
+      stdio: 'ignore',
+    });
   } catch {
     // expected: nothing answers
   }

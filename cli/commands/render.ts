@@ -84,6 +84,19 @@ export async function renderAction(paths: string[], flags: RenderFlags): Promise
   );
 }
 
+const PLACEHOLDER_HELP = `
+Placeholders:
+  <vault:secret/app#key[#version]>     Vault/OpenBao (VAULT_ADDR, VAULT_TOKEN or KEYWARD_VAULT_AUTH)
+  <sops:secrets.enc.yaml#db.password>  a value of a SOPS file
+  <k8s:namespace/name#key>             a key of a Kubernetes Secret (KUBECONFIG, or in-cluster)
+  <env:NAME>                           an environment variable
+  <path:secret/data/app#key>, <key>    argocd-vault-plugin's forms (AVP_TYPE: vault or sops)
+  … | base64encode | jsonPath {.a}     modifiers: base64encode, base64decode, jsonPath, jsonParse,
+                                       yamlParse, indent N, sha256sum
+
+Exit codes: 0 rendered; 1 a placeholder failed (all are listed, nothing goes to stdout) or bad
+settings; 2 the input is not YAML/JSON; 8 bad options or an empty input; 100 a path does not exist.`;
+
 export function renderCommand(): Command {
   return new Command('render')
     .description('resolve placeholders and decrypt SOPS files in Kubernetes manifests; YAML stream to stdout')
@@ -92,5 +105,6 @@ export function renderCommand(): Command {
     .option('--concurrency <n>', 'secret reads in flight at once (default 16)')
     .option('--timeout <seconds>', 'time one secret read may take (default 10)')
     .option('--verbose', 'print diagnostics on stderr (never secret values)')
+    .addHelpText('after', PLACEHOLDER_HELP)
     .action(async (paths: string[], flags: RenderFlags) => renderAction(paths, flags));
 }

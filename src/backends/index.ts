@@ -10,6 +10,7 @@ type Loader = () => Promise<BackendType<unknown>>;
 
 const loaders: Readonly<Record<string, Loader>> = {
   env: async () => (await import('./env.js')).backend as BackendType<unknown>,
+  k8s: async () => (await import('./k8s/index.js')).backend as BackendType<unknown>,
   memory: async () => (await import('./memory.js')).backend as BackendType<unknown>,
   sops: async () => (await import('./sops.js')).backend as BackendType<unknown>,
   vault: async () => (await import('./vault/index.js')).backend as BackendType<unknown>,

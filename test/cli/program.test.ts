@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { backendSchemes } from '../../src/backends/index.js';
 import { DEV_AGE_KEY, DEV_AGE_RECIPIENT } from '../helpers/keys.js';
 import { keyward, REPO, run, tempDir } from '../helpers/proc.js';
 import { toolPath } from '../rig/paths.js';
@@ -14,6 +15,14 @@ describe('keyward command line', () => {
     expect(res.stdout).toMatch(/^\s+decrypt \[options\] \[file\]/m);
     expect(res.stdout).toMatch(/^\s+keygen/m);
     expect(res.stdout).toContain('51   MAC mismatch');
+  });
+
+  it('render --help lists a placeholder of every backend, the modifiers and the exit codes', async () => {
+    const res = await keyward(['render', '--help']);
+    expect(res.code).toBe(0);
+    for (const scheme of backendSchemes.filter((s) => s !== 'memory')) expect(res.stdout).toContain(`<${scheme}:`);
+    expect(res.stdout).toContain('sha256sum');
+    expect(res.stdout).toContain('100 a path does not exist');
   });
 
   it('a command help is the same whether or not the other commands are defined', async () => {
