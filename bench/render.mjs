@@ -3,7 +3,7 @@
 // its own syntax, against the rig's Vault API dev server behind a counting loopback proxy.
 // Reports median wall time over alternating runs, the ratio, and Vault requests per run for each.
 // Before timing, both outputs are checked to hold every expected value.
-// Usage: node bench/render.mjs [runs=7]   (needs `npm run build` and AVP in the rig: bash test/rig/install.sh --bench)
+// Usage: node bench/render.mjs [runs=7]   (needs `npm run build` and the rig, which builds AVP: npm run rig)
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,7 +18,7 @@ const rig = process.env.KEYWARD_RIG_DIR ?? join(homedir(), '.cache', 'keyward-ri
 const avp = join(rig, 'bin', 'argocd-vault-plugin');
 const cli = join(root, 'dist', 'cli', 'launch.cjs');
 for (const [file, hint] of [
-  [avp, 'bash test/rig/install.sh --bench'],
+  [avp, 'npm run rig'],
   [cli, 'npm run build'],
   [join(rig, 'bin', 'rig-vault'), 'npm run rig'],
 ]) {

@@ -101,6 +101,8 @@ export interface ReadOptions {
   version?: string;
   /** The KV version a manifest's `kv-version` annotation names (vault only). */
   kvVersion?: 1 | 2;
+  /** The reference is in argocd-vault-plugin's syntax: where AVP is more lenient, do as it does. */
+  avp?: boolean;
   signal?: AbortSignal;
 }
 

@@ -10,7 +10,7 @@
  * text only.
  */
 
-import { Document, parseAllDocuments } from 'yaml';
+import { Document, isScalar, parseAllDocuments } from 'yaml';
 import { ConfigError, FormatError, PlaceholderError, type PlaceholderFailure } from '../errors.js';
 import { type ReaderOptions, SecretReader } from '../placeholders/reader.js';
 import {
@@ -75,6 +75,10 @@ function avpScheme(ctx: Context): string {
   return scheme;
 }
 
+/** A document of nothing but comments (a Helm template that rendered to nothing): not a manifest. */
+const isEmpty = (doc: Document): boolean =>
+  doc.contents === null || (isScalar(doc.contents) && (doc.contents.value === null || doc.contents.value === ''));
+
 const isSops = (doc: Document): boolean => doc.has('sops') && doc.hasIn(['sops', 'mac']);
 
 async function documentsOf(source: ManifestSource, options: RenderOptions): Promise<Document[]> {
@@ -83,7 +87,7 @@ async function documentsOf(source: ManifestSource, options: RenderOptions): Prom
     if (!Array.isArray(docs)) return [];
     const broken = docs.find((d) => d.errors.length > 0);
     if (broken) throw new FormatError(`${source.name}: not valid YAML or JSON (${broken.errors[0]?.code ?? 'syntax'})`);
-    return docs.filter((d) => d.contents !== null);
+    return docs.filter((d) => !isEmpty(d));
   };
   const json = /\.json$/i.test(source.name) || /^\s*[[{]/.test(source.text);
   // JSON has no comments to keep: rebuilt as block-style YAML, as argocd-vault-plugin prints it

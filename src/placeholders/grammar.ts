@@ -25,6 +25,8 @@ export interface SecretRef {
   version?: string;
   /** From the manifest's `kv-version` annotation (vault only). */
   kvVersion?: 1 | 2;
+  /** Written in argocd-vault-plugin's syntax (`<path:…>`, generic `<key>`): read as AVP reads it. */
+  avp?: true;
 }
 
 export interface ModifierCall {
@@ -49,16 +51,36 @@ export interface GenericContext {
   version?: string;
 }
 
-/** The index of the `>` closing the placeholder opened at `start`, or -1; braces nest. */
-function closing(value: string, start: number): number {
+/**
+ * Tracks `{…}` (a jsonPath template) in a placeholder: a function that, fed each
+ * character in turn, says whether it lies inside braces. Braces nest, and quoted text
+ * inside them is literal, so `{'{"a":'}` holds one brace pair.
+ */
+function braces(): (c: string | undefined) => boolean {
   let depth = 0;
+  let quote = '';
+  return (c) => {
+    if (quote) {
+      if (c === quote) quote = '';
+      return true;
+    }
+    if (c === '{') depth++;
+    else if (depth === 0) return false;
+    else if (c === '}') depth--;
+    else if (c === "'" || c === '"') quote = c;
+    return true;
+  };
+}
+
+/** The index of the `>` closing the placeholder opened at `start`, or -1. */
+function closing(value: string, start: number): number {
+  const inside = braces();
   for (let i = start + 1; i < value.length; i++) {
     const c = value[i];
     if (c === '\n' || c === '\r') return -1;
-    if (c === '{') depth++;
-    else if (c === '}' && depth > 0) depth--;
-    else if (c === '>' && depth === 0) return i;
-    else if (c === '<' && depth === 0) return -1;
+    if (inside(c)) continue;
+    if (c === '>') return i;
+    if (c === '<') return -1;
   }
   return -1;
 }
@@ -66,16 +88,12 @@ function closing(value: string, start: number): number {
 /** Splits on `|` outside braces. */
 function pipes(body: string): string[] {
   const parts: string[] = [];
-  let depth = 0;
+  const inside = braces();
   let from = 0;
   for (let i = 0; i < body.length; i++) {
-    const c = body[i];
-    if (c === '{') depth++;
-    else if (c === '}' && depth > 0) depth--;
-    else if (c === '|' && depth === 0) {
-      parts.push(body.slice(from, i));
-      from = i + 1;
-    }
+    if (inside(body[i]) || body[i] !== '|') continue;
+    parts.push(body.slice(from, i));
+    from = i + 1;
   }
   parts.push(body.slice(from));
   return parts;
@@ -105,6 +123,7 @@ function refOf(scheme: string, rest: string, text: string): SecretRef {
     path,
     ...(key !== undefined ? { key } : {}),
     ...(version !== undefined ? { version } : {}),
+    ...(avp ? { avp: true as const } : {}),
   };
 }
 
@@ -118,7 +137,7 @@ function placeholderOf(text: string, generic: GenericContext | undefined): Place
   let ref: SecretRef;
   if (SCHEME_SET.has(scheme)) ref = refOf(scheme, head.slice(colon + 1), text);
   else if (generic && GENERIC_KEY.test(head.trim())) {
-    ref = { scheme: generic.scheme, path: generic.path, key: head.trim() };
+    ref = { scheme: generic.scheme, path: generic.path, key: head.trim(), avp: true };
     if (generic.version !== undefined) ref.version = generic.version;
   } else return undefined;
   return { text, ref, modifiers: mods.map((m) => modifierOf(m, text)) };

@@ -1,10 +1,10 @@
 /**
- * Kubernetes-style JSONPath for the `jsonPath` modifier: `{.a.b}`, `{.list[0]}`,
- * `{.map['dotted.key']}`, `{.items[*].name}`, `{..name}`, `{.items[-1]}`, filters
- * `{.items[?(@.kind=="Secret")].name}` (==, !=, <, <=, >, >=, or a bare `@.field`
- * test), and literal text around expressions (`{.user}:{.pass}`). Results print
- * as kubectl prints them: text as is, numbers and booleans as text, maps and lists
- * as JSON, several results separated by spaces. A key that does not exist is an error.
+ * Kubernetes JSONPath expressions, the inside of one `{…}` of a `jsonPath` template
+ * (jsonpath-template.ts): `.a.b`, `.list[0]`, `.map['dotted.key']`, `.items[*].name`,
+ * `..name`, `.items[-1]`, slices `[1:]`, `[0:-1:2]`, unions `[0,2]`, filters
+ * `[?(@.kind=="Secret")]` (==, !=, <, <=, >, >=, or a bare `@.field` test). `@` is the
+ * current item (inside `range`), `$` the whole input. A key that does not exist is an
+ * error, as kubectl's is.
  */
 
 import { PlaceholderSyntaxError } from '../errors.js';
@@ -12,6 +12,8 @@ import { PlaceholderSyntaxError } from '../errors.js';
 type Step =
   | { kind: 'field'; name: string }
   | { kind: 'index'; index: number }
+  | { kind: 'slice'; start?: number; end?: number; step: number }
+  | { kind: 'union'; steps: Step[] }
   | { kind: 'wild' }
   | { kind: 'recurse'; name: string }
   | { kind: 'filter'; path: string[]; op?: string; value?: unknown };
@@ -27,10 +29,22 @@ function literal(text: string): unknown {
   throw new PlaceholderSyntaxError(`jsonPath: ${JSON.stringify(t)} is not a value to compare with`);
 }
 
+const SLICE = /^(-?\d*):(-?\d*)(?::(-?\d*))?$/;
+const number = (t: string | undefined): number | undefined => (t === undefined || t === '' ? undefined : Number(t));
+
 function bracket(inner: string): Step {
   const t = inner.trim();
   if (t === '*') return { kind: 'wild' };
   if (/^-?\d+$/.test(t)) return { kind: 'index', index: Number(t) };
+  const slice = SLICE.exec(t.replace(/\s+/g, ''));
+  if (slice) {
+    const step = number(slice[3]) ?? 1;
+    if (step <= 0) throw new PlaceholderSyntaxError(`jsonPath: [${inner}] needs a positive step`);
+    const [start, end] = [number(slice[1]), number(slice[2])];
+    return { kind: 'slice', step, ...(start !== undefined ? { start } : {}), ...(end !== undefined ? { end } : {}) };
+  }
+  const parts = t.split(/,(?=(?:[^'"]|'[^']*'|"[^"]*")*$)/);
+  if (parts.length > 1) return { kind: 'union', steps: parts.map(bracket) };
   if (/^(['"]).*\1$/.test(t)) return { kind: 'field', name: t.slice(1, -1) };
   const f = FILTER.exec(t);
   if (f) {
@@ -48,10 +62,10 @@ const TOKENS: readonly [RegExp, (m: RegExpExecArray) => Step][] = [
   [/^\.\*/, () => ({ kind: 'wild' })],
 ];
 
-/** Parses one `{…}` expression body into steps. */
+/** Parses one `{…}` expression body (without its `$` or `@`) into steps. */
 function parse(expr: string): Step[] {
   const steps: Step[] = [];
-  let rest = expr.trim().replace(/^\$/, '');
+  let rest = expr.trim();
   while (rest !== '' && rest !== '.') {
     let matched = false;
     for (const [pattern, make] of TOKENS) {
@@ -104,7 +118,13 @@ function apply(step: Step, values: unknown[], expr: string): unknown[] {
       if (item === undefined)
         throw new PlaceholderSyntaxError(`jsonPath {${expr}}: index ${step.index} is out of range`);
       out.push(item);
-    } else if (step.kind === 'wild') out.push(...(Array.isArray(v) ? v : isMap(v) ? Object.values(v) : []));
+    } else if (step.kind === 'slice') {
+      if (!Array.isArray(v)) throw new PlaceholderSyntaxError(`jsonPath {${expr}}: a slice of something not a list`);
+      const at = (i: number | undefined, fallback: number) =>
+        i === undefined ? fallback : Math.min(Math.max(i < 0 ? v.length + i : i, 0), v.length);
+      for (let i = at(step.start, 0); i < at(step.end, v.length); i += step.step) out.push(v[i]);
+    } else if (step.kind === 'union') for (const one of step.steps) out.push(...apply(one, [v], expr));
+    else if (step.kind === 'wild') out.push(...(Array.isArray(v) ? v : isMap(v) ? Object.values(v) : []));
     else if (step.kind === 'recurse') collect(v, step.name, out);
     else if (Array.isArray(v)) {
       const { path, op, value } = step;
@@ -116,24 +136,11 @@ function apply(step: Step, values: unknown[], expr: string): unknown[] {
   return out;
 }
 
-const print = (v: unknown): string =>
-  typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
-
-/** Evaluates a template such as `{.a}` or `user={.user}` against `input`. */
-export function jsonPath(template: string, input: unknown): string {
-  let out = '';
-  let rest = template;
-  while (rest !== '') {
-    const open = rest.indexOf('{');
-    if (open === -1) break;
-    const close = rest.indexOf('}', open);
-    if (close === -1) throw new PlaceholderSyntaxError(`jsonPath: ${JSON.stringify(template)} has an unclosed '{'`);
-    out += rest.slice(0, open);
-    const expr = rest.slice(open + 1, close);
-    let values: unknown[] = [input];
-    for (const step of parse(expr)) values = apply(step, values, expr);
-    out += values.map(print).join(' ');
-    rest = rest.slice(close + 1);
-  }
-  return out + rest;
+/** The results of one expression: from `$` (the input), `@` or a bare path (the current item). */
+export function evaluate(expr: string, root: unknown, current: unknown): unknown[] {
+  const body = expr.trim();
+  let values: unknown[] = [body.startsWith('$') ? root : current];
+  const path = body.startsWith('$') || body.startsWith('@') ? body.slice(1) : body;
+  for (const step of parse(path)) values = apply(step, values, body);
+  return values;
 }

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { PlaceholderSyntaxError } from '../errors.js';
 import type { ModifierCall } from './grammar.js';
-import { jsonPath } from './jsonpath.js';
+import { jsonPath } from './jsonpath-template.js';
 
 type Modifier = (input: unknown, argument: string) => unknown;
 

@@ -25,7 +25,7 @@ export interface ReaderOptions {
 }
 
 export const readKey = (ref: SecretRef): string =>
-  `${ref.scheme}\u0000${ref.path}\u0000${ref.version ?? ''}\u0000${ref.kvVersion ?? ''}`;
+  `${ref.scheme}\u0000${ref.path}\u0000${ref.version ?? ''}\u0000${ref.kvVersion ?? ''}\u0000${ref.avp ?? ''}`;
 
 export class SecretReader {
   private readonly reads = new Map<string, Promise<unknown>>();
@@ -103,6 +103,7 @@ export class SecretReader {
         const options = {
           ...(ref.version ? { version: ref.version } : {}),
           ...(ref.kvVersion ? { kvVersion: ref.kvVersion } : {}),
+          ...(ref.avp ? { avp: true } : {}),
           signal,
         };
         return await backend.read(ref.path, options);

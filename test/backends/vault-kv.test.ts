@@ -80,6 +80,18 @@ describe('vault backend: reading', () => {
     expect(res.stdout).toContain('avp: "app-user"');
   });
 
+  it('a version on a KV v1 mount: an error in keyward syntax, ignored with a warning in AVP syntax', async () => {
+    const strict = await keyward(['render', manifest('v1strict', { a: `<vault:${kv1}/svc#api_key#2>` })], env());
+    expect(strict).toMatchObject({ code: 1, stdout: '' });
+    expect(strict.stderr).toContain(`vault: ${kv1}/svc: versions need a KV version 2 mount`);
+    const lenient = await keyward(['render', manifest('v1avp', { a: `<path:${kv1}/svc#api_key#2>` })], env());
+    expect(lenient.code).toBe(0);
+    expect(lenient.stdout).toContain('a: "kv1-key"');
+    expect(lenient.stderr).toBe(
+      `keyward: warning: vault: ${kv1}/svc is on a KV version 1 mount, which keeps no versions: version ignored, as AVP does\n`,
+    );
+  });
+
   it("a manifest's kv-version annotation overrides AVP_KV_VERSION for that manifest", async () => {
     const text = (annotation: string) =>
       `kind: Secret\nmetadata:\n  name: kv\n  annotations:\n${annotation}stringData:\n  key: <path:${kv1}/svc#api_key>\n`;

@@ -57,6 +57,16 @@ describe('modifiers', () => {
     const p = only(tokenize('<vault:s#list | jsonPath {.items[?(@.n > 2)].a|b}>'));
     expect(p.modifiers).toEqual([{ name: 'jsonPath', argument: '{.items[?(@.n > 2)].a|b}' }]);
   });
+
+  it('quoted text in a jsonPath template is literal: braces, | and > in quotes do not count', () => {
+    const template = `{'['}{range .p[*]}{'{"port":'}{@}{'},'}{end}{'>|}'}`;
+    const p = only(tokenize(`< data | jsonPath ${template} | jsonParse >`, { scheme: 'vault', path: 's' }));
+    expect(p.ref).toEqual({ scheme: 'vault', path: 's', key: 'data' });
+    expect(p.modifiers).toEqual([
+      { name: 'jsonPath', argument: template },
+      { name: 'jsonParse', argument: '' },
+    ]);
+  });
 });
 
 describe('placeholders in longer text', () => {

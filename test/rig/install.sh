@@ -74,11 +74,12 @@ vault_server() {
   stamp rig-vault "vault@$VAULT_VERSION"
 }
 
-# argocd-vault-plugin, the peer of bench/render.mjs. The Go module proxy serves its version but
-# refuses its version list, which `go install module@version` asks for: so the module is downloaded
-# and built from its own folder, with its own go.mod and go.sum.
+# argocd-vault-plugin: the peer of bench/render.mjs, and the reference the render parity tests run
+# side by side with keyward on AVP's own input fixtures (copied into the rig, never into the repo).
+# The Go module proxy serves its version but refuses its version list, which `go install
+# module@version` asks for: so the module is downloaded and built from its own folder.
 avp_tool() {
-  if stamped avp "$AVP_MODULE@$AVP_VERSION" && [ -x "$bin/argocd-vault-plugin" ]; then
+  if stamped avp "$AVP_MODULE@$AVP_VERSION" && [ -x "$bin/argocd-vault-plugin" ] && [ -d "$RIG_DIR/avp-fixtures/input" ]; then
     say "argocd-vault-plugin $AVP_VERSION already installed"
     return
   fi
@@ -88,6 +89,9 @@ avp_tool() {
   [ -n "$dir" ] || die "could not download $AVP_MODULE@$AVP_VERSION"
   logged argocd-vault-plugin bash -c "cd '$dir' && go build -trimpath -o '$bin/argocd-vault-plugin' ." ||
     die "could not build argocd-vault-plugin $AVP_VERSION"
+  rm -rf "$RIG_DIR/avp-fixtures"
+  cp -R "$dir/fixtures" "$RIG_DIR/avp-fixtures"
+  chmod -R u+w "$RIG_DIR/avp-fixtures"
   stamp avp "$AVP_MODULE@$AVP_VERSION"
 }
 
@@ -108,5 +112,5 @@ go_tool age age-keygen "$AGE_MODULE" "$AGE_VERSION"
 go_tool local-kms local-kms "$LOCAL_KMS_MODULE" "$LOCAL_KMS_VERSION"
 vault_server
 gpg_tool
-if [ "${1:-}" = --bench ]; then avp_tool; fi
+avp_tool
 say "ready in $RIG_DIR"

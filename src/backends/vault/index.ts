@@ -64,14 +64,14 @@ class VaultBackend implements BackendInstance {
   async read(path: string, options: ReadOptions): Promise<unknown> {
     const { kv, cache } = await this.session();
     try {
-      return await kv.read(path, options.version, options.signal, options.kvVersion);
+      return await kv.read(path, options);
     } catch (err) {
       if (!(err instanceof BackendError) || !/permission denied/.test(err.message) || !cache.enabled) throw err;
       // perhaps a cached token that was revoked: once more with a fresh login
       await cache.drop();
       this.ready = undefined;
       const again = await this.session(true);
-      return again.kv.read(path, options.version, options.signal, options.kvVersion);
+      return again.kv.read(path, options);
     }
   }
 
@@ -99,7 +99,7 @@ class VaultBackend implements BackendInstance {
           await cache.put(result.token, result.ttl);
         }
       }
-      return { kv: new KvReader(this.client, this.config.kvVersion), cache };
+      return { kv: new KvReader(this.client, this.config.kvVersion, this.ctx.log), cache };
     })();
     this.ready.catch(() => {
       this.ready = undefined;

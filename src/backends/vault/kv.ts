@@ -7,6 +7,7 @@
  */
 
 import { BackendError } from '../../errors.js';
+import type { Logger, ReadOptions } from '../../types.js';
 import type { VaultClient } from './client.js';
 
 interface Mount {
@@ -25,15 +26,23 @@ export class KvReader {
     private readonly client: VaultClient,
     /** 1 or 2 forces the KV version for every path (AVP_KV_VERSION); undefined detects it. */
     private readonly forced: 1 | 2 | undefined,
+    private readonly log: Logger,
   ) {}
 
-  /** The secret's data, or undefined when it does not exist. */
-  async read(path: string, version: string | undefined, signal?: AbortSignal, kvVersion?: 1 | 2): Promise<unknown> {
+  /**
+   * The secret's data, or undefined when it does not exist. A version on a KV v1 mount
+   * is an error, except in AVP's syntax, where AVP ignores it: so does keyward, with a warning.
+   */
+  async read(path: string, options: ReadOptions = {}): Promise<unknown> {
+    const { version, signal, kvVersion } = options;
     const clean = path.replace(/^\/+|\/+$/g, '');
     const mount = await this.mountOf(clean, signal, kvVersion);
     if (mount.kv === 2) return this.readV2(clean, mount.path, version, signal);
     if (version !== undefined && mount.kv === 1) {
-      throw new BackendError(`vault: ${clean}: versions need a KV version 2 mount`);
+      if (!options.avp) throw new BackendError(`vault: ${clean}: versions need a KV version 2 mount`);
+      this.log.warn(
+        `vault: ${clean} is on a KV version 1 mount, which keeps no versions: version ignored, as AVP does`,
+      );
     }
     const reply = await this.client.request('GET', clean, undefined, signal);
     return reply?.data;
