@@ -2,8 +2,9 @@
  * Reading secrets for a render: one backend read per unique (scheme, path, version),
  * at most `concurrency` reads at a time, each with a timeout, retried with jittered
  * exponential backoff when the backend says the failure is passing (network, 5xx,
- * 429). Backends are created on first use, so a render without Vault placeholders
- * never configures or logs in to Vault.
+ * 429); once a read runs out of tries that way, the backend counts as unavailable and
+ * its other reads end at once (the render fails anyway). Backends are created on first
+ * use, so a render without Vault placeholders never configures or logs in to Vault.
  */
 
 import { loadBackend } from '../backends/index.js';
@@ -30,6 +31,7 @@ export const readKey = (ref: SecretRef): string =>
 export class SecretReader {
   private readonly reads = new Map<string, Promise<unknown>>();
   private readonly backends = new Map<string, Promise<BackendInstance>>();
+  private readonly breakers = new Map<string, AbortController>();
   private active = 0;
   private readonly waiting: (() => void)[] = [];
   private readonly concurrency: number;
@@ -95,34 +97,65 @@ export class SecretReader {
     }
   }
 
+  /** Aborted when a backend is found unavailable: its other reads stop at once. */
+  private breaker(scheme: string): AbortController {
+    let controller = this.breakers.get(scheme);
+    if (!controller) {
+      controller = new AbortController();
+      this.breakers.set(scheme, controller);
+    }
+    return controller;
+  }
+
+  private unavailable(scheme: string): BackendError {
+    const cause = this.breaker(scheme).signal.reason;
+    const why = cause instanceof Error ? cause.message : 'unavailable';
+    return new BackendError(`${scheme}: not read, the backend is unavailable (${why})`);
+  }
+
   private async withRetries(ref: SecretRef): Promise<unknown> {
     const backend = await this.backend(ref.scheme);
+    const breaker = this.breaker(ref.scheme);
     for (let attempt = 1; ; attempt++) {
-      const signal = AbortSignal.timeout(this.timeoutMs);
+      if (breaker.signal.aborted) throw this.unavailable(ref.scheme);
+      const timeout = AbortSignal.timeout(this.timeoutMs);
       try {
         const options = {
           ...(ref.version ? { version: ref.version } : {}),
           ...(ref.kvVersion ? { kvVersion: ref.kvVersion } : {}),
           ...(ref.avp ? { avp: true } : {}),
-          signal,
+          signal: AbortSignal.any([timeout, breaker.signal]),
         };
         return await backend.read(ref.path, options);
       } catch (err) {
-        const timedOut = signal.aborted;
-        const failure = timedOut
+        if (breaker.signal.aborted) throw this.unavailable(ref.scheme);
+        const failure = timeout.aborted
           ? new BackendError(`${ref.scheme}: no answer within ${this.timeoutMs / 1000} s`, { retryable: true })
           : err instanceof KeywardError
             ? err
             : new BackendError(`${ref.scheme}: read failed (${err instanceof Error ? err.name : 'error'})`, {
                 retryable: true,
               });
-        const retry = failure instanceof BackendError && failure.retryable && attempt < this.attempts;
-        if (!retry) throw failure;
-        const wait = Math.random() * this.backoffMs * 2 ** (attempt - 1);
-        this.ctx.log.debug(
-          `${ref.scheme}: try ${attempt} failed (${failure.message}); again in ${Math.round(wait)} ms`,
-        );
-        await new Promise((resolve) => setTimeout(resolve, wait));
+        const passing = failure instanceof BackendError && failure.retryable;
+        if (passing && attempt < this.attempts) {
+          const wait = Math.random() * this.backoffMs * 2 ** (attempt - 1);
+          this.ctx.log.debug(
+            `${ref.scheme}: try ${attempt} failed (${failure.message}); again in ${Math.round(wait)} ms`,
+          );
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, wait);
+            const stop = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+            breaker.signal.addEventListener('abort', stop, { once: true });
+          });
+          continue;
+        }
+        // out of tries on a passing failure: the backend is down or overloaded, and the render fails
+        // anyway, so its other reads end now instead of each waiting out its own tries
+        if (passing) breaker.abort(failure);
+        throw failure;
       }
     }
   }

@@ -1,8 +1,8 @@
 /**
  * The secret reader behind every render: one read per unique (scheme, path,
  * version), never more than `concurrency` reads in flight, retries with backoff
- * only for failures the backend calls passing, a timeout per try, and typed
- * errors for unknown schemes. Backends here are in-test instances.
+ * only for failures the backend calls passing, a timeout per try, a backend that
+ * runs out of tries ending its other reads at once, and typed errors for unknown schemes. Backends here are in-test instances.
  */
 
 import { describe, expect, it } from 'vitest';
@@ -87,6 +87,33 @@ describe('SecretReader', () => {
     await expect(reader.read({ scheme: 'vault', path: 'x' })).rejects.toThrow('vault: no answer within 0.05 s');
     expect(slow.calls).toHaveLength(2);
     expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('a backend that runs out of tries is unavailable: its other reads end at once, other backends go on', async () => {
+    const hanging = counting(
+      (_path, options) =>
+        new Promise((_, reject) => options.signal?.addEventListener('abort', () => reject(new Error('aborted')))),
+    );
+    const fine = counting(async (path) => ({ path }));
+    const reader = new SecretReader(testContext(), helpers, {
+      timeoutMs: 100,
+      attempts: 2,
+      backoffMs: 1,
+      concurrency: 2,
+      instances: { vault: hanging.instance, memory: fine.instance },
+    });
+    const started = Date.now();
+    const reads = Array.from({ length: 20 }, (_, i) => reader.read({ scheme: 'vault', path: `p${i}` }));
+    const results = await Promise.allSettled([...reads, reader.read({ scheme: 'memory', path: 'm' })]);
+    // without the breaker: 20 reads, 2 at a time, 2 tries of 100 ms each = 2 s
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(hanging.calls.length).toBeLessThan(6);
+    const messages = results.slice(0, 20).map((r) => (r.status === 'rejected' ? (r.reason as Error).message : ''));
+    expect(messages.filter((m) => m === 'vault: no answer within 0.1 s').length).toBeGreaterThanOrEqual(1);
+    expect(
+      messages.filter((m) => m.startsWith('vault: not read, the backend is unavailable (vault: no answer')),
+    ).toHaveLength(20 - messages.filter((m) => m === 'vault: no answer within 0.1 s').length);
+    expect(results[20]).toEqual({ status: 'fulfilled', value: { path: 'm' } });
   });
 
   it('an unknown scheme is a configuration error', async () => {
