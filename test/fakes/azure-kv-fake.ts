@@ -8,13 +8,11 @@
  * records the method and path of every request, never a body.
  */
 
-import { execFileSync } from 'node:child_process';
 import { constants, generateKeyPairSync, type KeyObject, privateDecrypt, publicEncrypt, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { loopbackCert } from '../helpers/tls.js';
 
 export interface FakeKey {
   name: string;
@@ -51,13 +49,9 @@ export class AzureKvFake {
 
   /** Makes the certificate in `dir` and listens on a random loopback port. */
   async start(dir: string): Promise<this> {
-    const id = randomUUID().slice(0, 8);
-    const keyFile = join(dir, `azure-fake-${id}-key.pem`);
-    this.certFile = join(dir, `azure-fake-${id}-cert.pem`);
-    const subject = ['-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'];
-    const args = ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', ...subject];
-    execFileSync('openssl', [...args, '-keyout', keyFile, '-out', this.certFile], { stdio: 'ignore' });
-    const server = createServer({ key: readFileSync(keyFile), cert: readFileSync(this.certFile) }, (req, res) => {
+    const { certFile, key, cert } = loopbackCert(dir, 'azure-fake');
+    this.certFile = certFile;
+    const server = createServer({ key, cert }, (req, res) => {
       this.handle(req, res).catch(() => send(res, [500, { error: { code: 'Internal', message: 'fake failed' } }]));
     });
     this.server = server;

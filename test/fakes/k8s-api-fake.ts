@@ -8,13 +8,11 @@
  * server that accepts and never answers. It records method and path, never a body.
  */
 
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { loopbackCert } from '../helpers/tls.js';
 
 const status = (code: number, reason: string, message: string) => ({
   kind: 'Status',
@@ -56,15 +54,9 @@ export class K8sApiFake {
 
   /** Makes the certificate in `dir` and listens on a random loopback port. */
   async start(dir: string): Promise<this> {
-    const id = randomUUID().slice(0, 8);
-    const keyFile = join(dir, `k8s-fake-${id}-key.pem`);
-    this.certFile = join(dir, `k8s-fake-${id}-cert.pem`);
-    const subject = ['-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'];
-    const args = ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', ...subject];
-    execFileSync('openssl', [...args, '-keyout', keyFile, '-out', this.certFile], { stdio: 'ignore' });
-    const server = createServer({ key: readFileSync(keyFile), cert: readFileSync(this.certFile) }, (req, res) =>
-      this.handle(req, res),
-    );
+    const { certFile, key, cert } = loopbackCert(dir, 'k8s-fake');
+    this.certFile = certFile;
+    const server = createServer({ key, cert }, (req, res) => this.handle(req, res));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     this.server = server;
     this.url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -6,8 +6,9 @@
  * and which server a decryption asked; closing the proxy is an outage.
  */
 
-import { createServer, request, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { forward } from '../helpers/forward.js';
 
 export interface AssumeRoleCall {
   roleArn: string;
@@ -99,15 +100,7 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
   const server = createServer((req, res) => {
     signers.push(signer(req.headers.authorization));
     paths.push(req.url ?? '');
-    const upstream = request(
-      { host: to.hostname, port: to.port, path: req.url, method: req.method, headers: req.headers },
-      (reply) => {
-        res.writeHead(reply.statusCode ?? 502, reply.headers);
-        reply.pipe(res);
-      },
-    );
-    upstream.on('error', () => res.writeHead(502).end());
-    req.pipe(upstream);
+    forward(to, req, res);
   });
   return { url: await listen(server), signers, paths, close: close(server) };
 }

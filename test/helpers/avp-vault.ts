@@ -6,10 +6,7 @@
  * v2 and other tests use it.
  */
 
-import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
-import { toolPath } from '../rig/paths.js';
-import { freePort, type RunningServer, startServer, stopServer, waitUntilReady } from '../rig/servers.js';
+import { startVaultDev, stopServer } from '../rig/servers.js';
 
 export interface AvpVault {
   addr: string;
@@ -50,17 +47,7 @@ const KV2: [string, Record<string, unknown>][] = [
 ];
 
 export async function startAvpVault(work: string): Promise<AvpVault> {
-  const port = await freePort();
-  const token = `root-${randomUUID()}`;
-  const addr = `http://127.0.0.1:${port}`;
-  const server: RunningServer = startServer(
-    'vault-api server for the AVP fixtures',
-    toolPath('rig-vault'),
-    ['server', '-dev', `-dev-root-token-id=${token}`, `-dev-listen-address=127.0.0.1:${port}`],
-    { HOME: work, VAULT_ADDR: addr, BAO_ADDR: addr, SKIP_SETCAP: '1' },
-    join(work, 'avp-vault.log'),
-  );
-  await waitUntilReady(server, async () => (await fetch(`${addr}/v1/sys/health`)).status === 200);
+  const { server, addr, token } = await startVaultDev('vault-api server for the AVP fixtures', work, 'avp-vault.log');
   const call = async (path: string, body?: object, method = 'POST') => {
     const res = await fetch(`${addr}/v1/${path}`, {
       method,

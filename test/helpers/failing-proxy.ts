@@ -5,8 +5,9 @@
  * keeps accepting requests and never answers them. For outage tests.
  */
 
-import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { forward } from './forward.js';
 
 export interface FailingProxy {
   url: string;
@@ -20,20 +21,9 @@ export async function startFailingProxy(target: string, healthy: number, mode: '
   const sockets = new Set<Socket>();
   const held: ServerResponse[] = [];
   let seen = 0;
-  const forward = (req: IncomingMessage, res: ServerResponse) => {
-    const upstream = request(
-      { host: to.hostname, port: to.port, path: req.url, method: req.method, headers: req.headers },
-      (reply) => {
-        res.writeHead(reply.statusCode ?? 502, reply.headers);
-        reply.pipe(res);
-      },
-    );
-    upstream.on('error', () => res.writeHead(502).end());
-    req.pipe(upstream);
-  };
   const server = createServer((req, res) => {
     seen++;
-    if (seen <= healthy) return forward(req, res);
+    if (seen <= healthy) return forward(to, req, res);
     if (mode === 'hang') {
       held.push(res);
       return;

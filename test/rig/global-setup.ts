@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ENV, missingTools, RIG_DIR, toolPath } from './paths.js';
-import { freePort, type RunningServer, startServer, stopServer, waitUntilReady } from './servers.js';
+import { freePort, type RunningServer, startServer, startVaultDev, stopServer, waitUntilReady } from './servers.js';
 
 const KMS_REGION = 'eu-west-2';
 const KMS_ACCOUNT = '111122223333';
@@ -31,17 +31,7 @@ function checkTools(): void {
 }
 
 async function startVault(work: string): Promise<RunningServer> {
-  const port = await freePort();
-  const token = `root-${randomUUID()}`;
-  const addr = `http://127.0.0.1:${port}`;
-  const server = startServer(
-    'vault-api server',
-    toolPath('rig-vault'),
-    ['server', '-dev', `-dev-root-token-id=${token}`, `-dev-listen-address=127.0.0.1:${port}`],
-    { HOME: work, VAULT_ADDR: addr, BAO_ADDR: addr, SKIP_SETCAP: '1' },
-    join(work, 'vault.log'),
-  );
-  await waitUntilReady(server, async () => (await fetch(`${addr}/v1/sys/health`)).status === 200);
+  const { server, addr, token } = await startVaultDev('vault-api server', work, 'vault.log');
   const kind = readFileSync(join(RIG_DIR, 'stamps', 'rig-vault'), 'utf8').trim();
   Object.assign(process.env, { [ENV.vaultAddr]: addr, [ENV.vaultToken]: token, [ENV.vaultKind]: kind });
   return server;

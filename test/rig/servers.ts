@@ -5,9 +5,12 @@
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { toolPath } from './paths.js';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -74,4 +77,26 @@ export async function stopServer(server: RunningServer): Promise<void> {
   const timer = setTimeout(() => server.child.kill('SIGKILL'), 5_000);
   await exited;
   clearTimeout(timer);
+}
+
+export interface VaultDevServer {
+  server: RunningServer;
+  addr: string;
+  token: string;
+}
+
+/** The rig's Vault-API server in dev mode on a free loopback port, with a fresh root token. */
+export async function startVaultDev(name: string, work: string, log: string): Promise<VaultDevServer> {
+  const port = await freePort();
+  const token = `root-${randomUUID()}`;
+  const addr = `http://127.0.0.1:${port}`;
+  const server = startServer(
+    name,
+    toolPath('rig-vault'),
+    ['server', '-dev', `-dev-root-token-id=${token}`, `-dev-listen-address=127.0.0.1:${port}`],
+    { HOME: work, VAULT_ADDR: addr, BAO_ADDR: addr, SKIP_SETCAP: '1' },
+    join(work, log),
+  );
+  await waitUntilReady(server, async () => (await fetch(`${addr}/v1/sys/health`)).status === 200);
+  return { server, addr, token };
 }
