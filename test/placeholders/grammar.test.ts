@@ -36,6 +36,7 @@ describe('scheme placeholders', () => {
       path: 'secret/data/app',
       key: 'user',
       version: '2',
+      avp: true,
     });
     expect(only(tokenize('<path:arn:aws:secretsmanager:eu-west-1:1:secret:x#k>')).ref.path).toBe(
       'arn:aws:secretsmanager:eu-west-1:1:secret:x',
@@ -61,7 +62,7 @@ describe('modifiers', () => {
   it('quoted text in a jsonPath template is literal: braces, | and > in quotes do not count', () => {
     const template = `{'['}{range .p[*]}{'{"port":'}{@}{'},'}{end}{'>|}'}`;
     const p = only(tokenize(`< data | jsonPath ${template} | jsonParse >`, { scheme: 'vault', path: 's' }));
-    expect(p.ref).toEqual({ scheme: 'vault', path: 's', key: 'data' });
+    expect(p.ref).toEqual({ scheme: 'vault', path: 's', key: 'data', avp: true });
     expect(p.modifiers).toEqual([
       { name: 'jsonPath', argument: template },
       { name: 'jsonParse', argument: '' },
@@ -94,7 +95,7 @@ describe('placeholders in longer text', () => {
     const generic = { scheme: 'vault', path: 'secret/data/app', version: '4' };
     expect(tokenize('<password>')).toEqual(['<password>']);
     const p = only(tokenize('<password | base64encode>', generic));
-    expect(p.ref).toEqual({ scheme: 'vault', path: 'secret/data/app', key: 'password', version: '4' });
+    expect(p.ref).toEqual({ scheme: 'vault', path: 'secret/data/app', key: 'password', version: '4', avp: true });
     expect(tokenize('<a b c>', generic)).toEqual(['<a b c>']);
   });
 });
