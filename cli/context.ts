@@ -46,10 +46,12 @@ function run(command: string, args: readonly string[], options: RunOptions = {})
 export interface CliContextOptions {
   verbose?: boolean;
   extra?: Iterable<readonly [string, string]>;
+  /** Settings made by the surface (the Argo CD plugin's), instead of the environment. */
+  settings?: Settings;
 }
 
 export function cliContext(options: CliContextOptions = {}): Context {
-  const settings = Settings.fromRecord(process.env).with(options.extra ?? []);
+  const settings = (options.settings ?? Settings.fromRecord(process.env)).with(options.extra ?? []);
   return {
     settings,
     readFile: async (path) => new Uint8Array(readFileSync(path)),

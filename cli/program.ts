@@ -5,6 +5,7 @@
 
 import { Command, CommanderError } from 'commander';
 import { asKeywardError } from '../src/index.js';
+import { argocdCommand } from './commands/argocd.js';
 import { checkCommand } from './commands/check.js';
 import { decryptCommand } from './commands/decrypt.js';
 import { editCommand } from './commands/edit.js';
@@ -35,6 +36,7 @@ const COMMANDS = new Map<string, () => Command>([
   ['keygen', keygenCommand],
   ['render', renderCommand],
   ['check', checkCommand],
+  ['argocd', argocdCommand],
 ]);
 
 /**

@@ -8,7 +8,13 @@ export * from './errors.js';
 export { keyTypeIds } from './keys/index.js';
 export { type CheckOptions, type CheckSource, checkSource, type Finding, isSopsFile } from './manifests/check.js';
 export { checkPlaceholders } from './manifests/check-placeholders.js';
-export { type ManifestSource, type RenderOptions, type RenderResult, renderManifests } from './manifests/render.js';
+export {
+  type Exposure,
+  type ManifestSource,
+  type RenderOptions,
+  type RenderResult,
+  renderManifests,
+} from './manifests/render.js';
 export { sopsAware } from './manifests/sops-input.js';
 export { Settings } from './settings.js';
 export {

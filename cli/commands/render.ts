@@ -33,7 +33,8 @@ function filesIn(dir: string): string[] {
   return out;
 }
 
-async function sourcesOf(paths: readonly string[]): Promise<ManifestSource[]> {
+/** The manifests named on the command line: files, folders (recursively) and - for stdin. */
+export async function sourcesOf(paths: readonly string[]): Promise<ManifestSource[]> {
   const sources: ManifestSource[] = [];
   for (const path of paths.length > 0 ? paths : ['-']) {
     if (path === '-') {

@@ -36,15 +36,28 @@ export interface RenderOptions extends ReaderOptions {
   decryptSource?: (source: ManifestSource) => Promise<string>;
 }
 
+/** A secret value in a manifest of a kind Argo CD shows unmasked (it masks only Secrets). */
+export interface Exposure {
+  file: string;
+  document: number;
+  kind: string;
+  name: string;
+  /** The field a placeholder filled, or `(SOPS document)` for a decrypted one. */
+  field: string;
+}
+
 export interface RenderResult {
   yaml: string;
   documents: number;
   placeholders: number;
   /** Distinct backend reads. */
   reads: number;
+  /** Resolved or decrypted values outside Secrets. */
+  exposed: Exposure[];
 }
 
 interface Job {
+  doc: Document;
   file: string;
   document: number;
   field: Field;
@@ -81,7 +94,10 @@ const isEmpty = (doc: Document): boolean =>
 
 const isSops = (doc: Document): boolean => doc.has('sops') && doc.hasIn(['sops', 'mac']);
 
-async function documentsOf(source: ManifestSource, options: RenderOptions): Promise<Document[]> {
+async function documentsOf(
+  source: ManifestSource,
+  options: RenderOptions,
+): Promise<{ docs: Document[]; decrypted: boolean }> {
   const parse = (text: string) => {
     const docs = parseAllDocuments(text);
     if (!Array.isArray(docs)) return [];
@@ -92,9 +108,9 @@ async function documentsOf(source: ManifestSource, options: RenderOptions): Prom
   const json = /\.json$/i.test(source.name) || /^\s*[[{]/.test(source.text);
   // JSON has no comments to keep: rebuilt as block-style YAML, as argocd-vault-plugin prints it
   const docs = parse(source.text).map((d) => (json ? new Document(d.toJS()) : d));
-  if (!docs.some(isSops)) return docs;
+  if (!docs.some(isSops)) return { docs, decrypted: false };
   if (!options.decryptSource) throw new ConfigError(`${source.name}: a SOPS file, and this render cannot decrypt`);
-  return parse(await options.decryptSource(source));
+  return { docs: parse(await options.decryptSource(source)), decrypted: true };
 }
 
 type Fail = (where: { file: string; document: number }, field: string, err: unknown) => void;
@@ -131,13 +147,17 @@ function jobsOf(doc: Document, file: string, document: number, avp: string, fail
         if (/^<\s*path:/.test(segment.text)) segment.ref.scheme = avp;
         if (kvVersion && segment.ref.scheme === 'vault') segment.ref.kvVersion = kvVersion;
       }
-      jobs.push({ file, document, field, plan: p, base64, textOnly: kind === 'ConfigMap', removeMissing });
+      jobs.push({ doc, file, document, field, plan: p, base64, textOnly: kind === 'ConfigMap', removeMissing });
     } catch (err) {
       fail({ file, document }, field.path, err);
     }
   }
   return jobs;
 }
+
+/** Whether a resolved field shows a secret: a value hashed by sha256sum (a checksum annotation) does not. */
+const revealing = (p: Plan): boolean =>
+  p.segments.some((seg) => typeof seg !== 'string' && seg.modifiers[seg.modifiers.length - 1]?.name !== 'sha256sum');
 
 const text = (v: unknown): string =>
   typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
@@ -161,10 +181,17 @@ export async function renderManifests(
   const avp = avpScheme(ctx);
   const documents: Document[] = [];
   const jobs: Job[] = [];
+  const exposed: Exposure[] = [];
+  const exposure = (doc: Document, file: string, document: number, field: string) => {
+    const kind = kindOf(doc);
+    const name = doc.getIn(['metadata', 'name']);
+    if (kind !== 'Secret') exposed.push({ file, document, kind, name: typeof name === 'string' ? name : '', field });
+  };
   for (const source of sources) {
-    const docs = await documentsOf(source, options);
+    const { docs, decrypted } = await documentsOf(source, options);
     docs.forEach((doc, index) => {
       documents.push(doc);
+      if (decrypted) exposure(doc, source.name, index, '(SOPS document)');
       if (!truthy(annotation(doc, 'ignore'))) jobs.push(...jobsOf(doc, source.name, index, avp, fail));
     });
   }
@@ -182,6 +209,7 @@ export async function renderManifests(
   for (const job of jobs) {
     try {
       apply(job, reads);
+      if (revealing(job.plan)) exposure(job.doc, job.file, job.document, job.field.path);
     } catch (err) {
       if (err instanceof MissingSecretError && job.removeMissing) job.field.remove();
       else fail({ file: job.file, document: job.document }, job.field.path, err);
@@ -192,5 +220,5 @@ export async function renderManifests(
     .map((d) => d.toString({ lineWidth: 0, directives: false, flowCollectionPadding: false }))
     .join('---\n');
   const placeholders = jobs.reduce((n, j) => n + refsOf(j.plan).length, 0);
-  return { yaml, documents: documents.length, placeholders, reads: reader.count };
+  return { yaml, documents: documents.length, placeholders, reads: reader.count, exposed };
 }

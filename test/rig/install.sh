@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the real components keyward's tests run against — sops, age, local-kms,
-# an OpenBao (or Vault) server, gpg — at pinned versions into a cache folder outside
+# an OpenBao (or Vault) server, gpg, helm, kustomize, argocd-vault-plugin — at pinned versions into a cache folder outside
 # the repository (KEYWARD_RIG_DIR, default ~/.cache/keyward-rig). What is already
 # there at the pinned version is skipped. Any failure stops with a clear message:
 # the tests never run against a missing tool.
@@ -110,6 +110,8 @@ gpg_tool() {
 go_tool sops sops "$SOPS_MODULE" "$SOPS_VERSION"
 go_tool age age-keygen "$AGE_MODULE" "$AGE_VERSION"
 go_tool local-kms local-kms "$LOCAL_KMS_MODULE" "$LOCAL_KMS_VERSION"
+go_tool helm helm "$HELM_MODULE" "$HELM_VERSION"
+go_tool kustomize kustomize "$KUSTOMIZE_MODULE" "$KUSTOMIZE_VERSION"
 vault_server
 gpg_tool
 avp_tool

@@ -11,7 +11,16 @@ export const RIG_DIR = process.env.KEYWARD_RIG_DIR ?? join(homedir(), '.cache', 
 export const RIG_BIN = join(RIG_DIR, 'bin');
 
 /** Binaries the rig must provide; gpg comes from the system. */
-export const RIG_TOOLS = ['sops', 'age', 'age-keygen', 'local-kms', 'rig-vault', 'argocd-vault-plugin'] as const;
+export const RIG_TOOLS = [
+  'sops',
+  'age',
+  'age-keygen',
+  'local-kms',
+  'rig-vault',
+  'argocd-vault-plugin',
+  'helm',
+  'kustomize',
+] as const;
 export type RigTool = (typeof RIG_TOOLS)[number];
 
 /** argocd-vault-plugin's own input and output fixtures, copied from its module by install.sh. */

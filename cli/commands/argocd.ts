@@ -1,0 +1,103 @@
+/**
+ * `keyward argocd generate|discover|init`: the Argo CD config-management plugin's
+ * commands (plugin/plugin.yaml runs them in the CMP sidecar, in the app's folder, with
+ * Argo CD's environment and no stdin). generate prints only manifests on stdout and
+ * only diagnostics, never a secret, on stderr; see plugin/generate.ts.
+ */
+
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command } from 'commander';
+import { discover } from '../../plugin/discover.js';
+import { generate } from '../../plugin/generate.js';
+import { CONFIG_FILE, configEntries, pluginParameters, pluginSettings } from '../../plugin/settings.js';
+import { prepare } from '../../plugin/source.js';
+import { ConfigError } from '../../src/index.js';
+import { cliContext } from '../context.js';
+import { sourcesOf } from './render.js';
+
+interface GenerateFlags {
+  strict?: boolean;
+  verbose?: boolean;
+  configFile?: string;
+}
+
+/** The settings file: --config-file, else KEYWARD_CONFIG_FILE, else the sidecar's default mount when present. */
+function configFile(flag: string | undefined): [string, string][] {
+  const named = flag ?? process.env.KEYWARD_CONFIG_FILE ?? process.env.ARGOCD_ENV_KEYWARD_CONFIG_FILE;
+  const file = named ?? (existsSync(CONFIG_FILE) ? CONFIG_FILE : undefined);
+  if (!file) return [];
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new ConfigError(`argocd: cannot read the config file ${file}`);
+  }
+  return configEntries(text, file);
+}
+
+function pluginContext(flags: GenerateFlags) {
+  const settings = pluginSettings(process.env, configFile(flags.configFile));
+  return cliContext({ verbose: flags.verbose ?? false, settings });
+}
+
+async function generateAction(dir: string | undefined, flags: GenerateFlags): Promise<void> {
+  const ctx = pluginContext(flags);
+  const { kind, result } = await generate(
+    {
+      dir: resolve(dir ?? '.'),
+      parameters: pluginParameters(process.env),
+      strict: flags.strict ?? false,
+      readPlain: (folder) => sourcesOf([folder]),
+    },
+    ctx,
+  );
+  process.stdout.write(result.yaml);
+  ctx.log.debug(
+    `argocd: ${kind} app, ${result.documents} manifests, ${result.placeholders} placeholders, ${result.reads} secrets read`,
+  );
+}
+
+const HELP = `
+Run by Argo CD's cmp-server in the app's folder (see plugin/plugin.yaml). Settings, later ones winning:
+a config file (--config-file, KEYWARD_CONFIG_FILE, or ${CONFIG_FILE} when mounted), the container's
+environment, then the Application's plugin env (ARGOCD_ENV_<NAME>, prefix stripped). argocd-vault-plugin's
+settings (AVP_TYPE, AVP_AUTH_TYPE, AVP_ROLE_ID, VAULT_ADDR, …) work unchanged.
+
+Parameters (spec.source.plugin.parameters): values-files (array), values (string of YAML),
+helm-parameters (map, --set), release-name, include-crds ("false" to leave CRDs out),
+source-type (auto, helm, kustomize, plain), strict ("true").
+
+Exit codes: 0 manifests on stdout; 1 anything failed (nothing on stdout): a placeholder, helm or
+kustomize, an empty render, or in strict mode a secret outside a Secret.`;
+
+export function argocdCommand(): Command {
+  const command = new Command('argocd').description('Argo CD config-management plugin: generate, discover, init');
+  command
+    .command('generate')
+    .description("render an Argo CD app's manifests (Helm, Kustomize or plain) with its secrets resolved")
+    .argument('[dir]', "the app's source folder (default: the working directory)")
+    .option('--strict', 'a secret outside a Secret (shown unmasked by Argo CD) is an error, not a warning')
+    .option('--config-file <file>', 'settings file (YAML or JSON map of NAME: value)')
+    .option('--verbose', 'print diagnostics on stderr (never secret values)')
+    .addHelpText('after', HELP)
+    .action(async (dir: string | undefined, flags: GenerateFlags) => generateAction(dir, flags));
+  command
+    .command('discover')
+    .description("print the first file that marks the app as keyward's (plugin.yaml discover.find.command)")
+    .argument('[dir]', "the app's source folder (default: the working directory)")
+    .action((dir: string | undefined) => {
+      const found = discover(resolve(dir ?? '.'));
+      if (found) process.stdout.write(`${found}\n`);
+    });
+  command
+    .command('init')
+    .description('prepare the app before generate: helm dependency build when a chart needs it')
+    .argument('[dir]', "the app's source folder (default: the working directory)")
+    .option('--verbose', 'print diagnostics on stderr')
+    .action(async (dir: string | undefined, flags: GenerateFlags) => {
+      const ran = await prepare(resolve(dir ?? '.'), pluginContext(flags));
+      if (ran) pluginContext(flags).log.debug(`argocd: ran ${ran}`);
+    });
+  return command;
+}

@@ -1,0 +1,90 @@
+/**
+ * `keyward argocd generate` end to end, run exactly as Argo CD's cmp-server runs the
+ * plugin (working directory = the app's folder, the ARGOCD_* environment, no stdin)
+ * on the three example apps in examples/argocd/apps against the rig's Vault with an
+ * approle login: plain manifests with a SOPS-encrypted Secret, a Helm chart (value
+ * files from the parameters, the Kubernetes version passed on), and a Kustomize app
+ * with a secretGenerator. Each must equal its golden output. Then where settings come
+ * from: a config file < the container env < ARGOCD_ENV_*, AVP's names included.
+ */
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type App, cmp, demoVault, exampleRepo, type Sidecar } from '../helpers/argocd.js';
+import { REPO, tempDir } from '../helpers/proc.js';
+
+const dir = tempDir();
+const goldenFile = (name: string) => join(REPO, 'test', 'fixtures', 'argocd', `${name}.out.yaml`);
+const golden = (name: string) => readFileSync(goldenFile(name), 'utf8');
+let sidecar: Sidecar;
+let repo = '';
+
+const APPS: Record<string, App> = {
+  plain: { name: 'shop-plain', path: 'apps/plain' },
+  helm: {
+    name: 'shop-helm',
+    path: 'apps/helm',
+    parameters: [
+      { name: 'values-files', array: ['values-prod.yaml'] },
+      { name: 'helm-parameters', map: { image: 'ghcr.io/example/shop:1.4.3' } },
+    ],
+  },
+  kustomize: { name: 'shop-kustomize', path: 'apps/kustomize' },
+};
+
+beforeAll(async () => {
+  sidecar = await demoVault();
+  repo = exampleRepo(dir);
+});
+
+describe('argocd generate: the example apps, as cmp-server runs them', () => {
+  it.each(Object.keys(APPS))('%s', async (name) => {
+    const app = APPS[name] as App;
+    const res = await cmp('generate', repo, sidecar, app);
+    // KEYWARD_UPDATE_GOLDEN=1 rewrites the golden files from this run (review the diff)
+    if (process.env.KEYWARD_UPDATE_GOLDEN === '1' && res.code === 0) writeFileSync(goldenFile(name), res.stdout);
+    expect(res.stderr).toBe('');
+    expect(res).toMatchObject({ code: 0, stdout: golden(name) });
+  });
+
+  it('the Helm chart gets the release name, namespace and Kubernetes version of the app', async () => {
+    const res = await cmp('generate', repo, sidecar, APPS.helm as App);
+    expect(res.stdout).toContain('name: shop-helm-db\n  namespace: shop\n');
+    expect(res.stdout).toContain('kube-version: "v1.31.4"');
+    expect(res.stdout).toContain('replicas: 4');
+    expect(res.stdout).toContain('image: ghcr.io/example/shop:1.4.3');
+  });
+});
+
+describe('argocd generate: settings', () => {
+  const withEnv = (env: Record<string, string>): Sidecar => ({ ...sidecar, env: { ...sidecar.env, ...env } });
+
+  it('ARGOCD_ENV_<NAME> (the Application) wins over the container env, which wins over the config file', async () => {
+    const config = join(dir, 'keyward.yaml');
+    writeFileSync(config, 'VAULT_ADDR: http://127.0.0.1:9\nKEYWARD_TIMEOUT: 2\n');
+    const broken = withEnv({ VAULT_ADDR: 'http://127.0.0.1:9', KEYWARD_CONFIG_FILE: config });
+    const app = APPS.plain as App;
+    const viaPluginEnv = await cmp('generate', repo, broken, {
+      ...app,
+      pluginEnv: { VAULT_ADDR: sidecar.env.VAULT_ADDR ?? '' },
+    });
+    expect(viaPluginEnv).toMatchObject({ code: 0, stdout: golden('plain') });
+    const fromFile = withEnv({ KEYWARD_CONFIG_FILE: config });
+    const { VAULT_ADDR: _drop, ...withoutAddr } = fromFile.env;
+    const res = await cmp('generate', repo, { ...fromFile, env: withoutAddr }, app);
+    expect(res).toMatchObject({ code: 1, stdout: '' });
+    expect(res.stderr).toContain('vault: http://127.0.0.1:9 is not reachable');
+  });
+
+  it('an AVP user switches by changing only the plugin name: <path:…> placeholders and AVP_* settings', async () => {
+    const own = exampleRepo(dir);
+    writeFileSync(
+      join(own, 'apps', 'plain', 'avp-secret.yaml'),
+      'apiVersion: v1\nkind: Secret\nmetadata:\n  name: avp\n  annotations:\n    avp.kubernetes.io/path: secret/data/keyward-demo/db\nstringData:\n  user: <username>\n  pass: <path:secret/data/keyward-demo/db#password>\n',
+    );
+    const res = await cmp('generate', own, sidecar, APPS.plain as App);
+    expect(res).toMatchObject({ code: 0, stderr: '' });
+    expect(res.stdout).toContain('  user: shop\n  pass: db-pass-7f3a9c\n');
+  });
+});
