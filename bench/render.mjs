@@ -4,95 +4,44 @@
 // Reports median wall time over alternating runs, the ratio, and Vault requests per run for each.
 // Before timing, both outputs are checked to hold every expected value.
 // Usage: node bench/render.mjs [runs=7]   (needs `npm run build` and the rig, which builds AVP: npm run rig)
-import { spawn, spawnSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, request } from 'node:http';
-import { homedir, tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { countingProxy, median, need, rig, startVault, timed } from './lib/rig.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const runs = Number(process.argv[2] ?? 7);
-const rig = process.env.KEYWARD_RIG_DIR ?? join(homedir(), '.cache', 'keyward-rig');
 const avp = join(rig, 'bin', 'argocd-vault-plugin');
 const cli = join(root, 'dist', 'cli', 'launch.cjs');
-for (const [file, hint] of [
+need([
   [avp, 'npm run rig'],
   [cli, 'npm run build'],
   [join(rig, 'bin', 'rig-vault'), 'npm run rig'],
-]) {
-  if (!existsSync(file)) throw new Error(`bench: ${file} missing; run ${hint}`);
-}
+]);
 const PATHS = 200;
 const MANIFESTS = 500;
 const PER_MANIFEST = 10;
 const KEYS = 25;
 const tmp = mkdtempSync(join(tmpdir(), 'keyward-bench-render-'));
-const token = `bench-${randomUUID()}`;
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 
 // the Vault API dev server
-const vaultPort = await freePort();
-const vaultAddr = `http://127.0.0.1:${vaultPort}`;
-const vault = spawn(
-  join(rig, 'bin', 'rig-vault'),
-  ['server', '-dev', `-dev-root-token-id=${token}`, `-dev-listen-address=127.0.0.1:${vaultPort}`],
-  {
-    env: { ...process.env, HOME: tmp, SKIP_SETCAP: '1' },
-    stdio: 'ignore',
-  },
-);
-const stop = () => {
-  vault.kill();
+const vault = await startVault(tmp);
+const token = vault.token;
+process.on('exit', () => {
+  vault.stop();
   rmSync(tmp, { recursive: true, force: true });
-};
-process.on('exit', stop);
-for (let i = 0; ; i++) {
-  try {
-    if ((await fetch(`${vaultAddr}/v1/sys/health`)).ok) break;
-  } catch {}
-  if (i > 300) throw new Error('bench: Vault did not start');
-  await new Promise((r) => setTimeout(r, 100));
-}
-const admin = async (path, body) => {
-  const res = await fetch(`${vaultAddr}/v1/${path}`, {
-    method: 'POST',
-    headers: { 'X-Vault-Token': token },
-    body: JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`bench: vault ${path}: HTTP ${res.status}`);
-};
+});
 const value = (p, k) => `val-${p}-${k}`;
 for (let p = 0; p < PATHS; p++) {
   const data = Object.fromEntries(Array.from({ length: KEYS }, (_, k) => [`k${k}`, value(p, k)]));
-  await admin(`secret/data/bench/app-${p}`, { data });
+  await vault.admin(`secret/data/bench/app-${p}`, { data });
 }
 
 // the counting proxy in front of Vault
-let requests = 0;
-let reads = 0;
-const proxy = createServer((req, res) => {
-  requests++;
-  if (req.url?.startsWith('/v1/secret/data/bench/')) reads++;
-  const upstream = request(
-    { host: '127.0.0.1', port: vaultPort, path: req.url, method: req.method, headers: req.headers },
-    (reply) => {
-      res.writeHead(reply.statusCode ?? 502, reply.headers);
-      reply.pipe(res);
-    },
-  );
-  req.pipe(upstream);
-});
-await new Promise((r) => proxy.listen(0, '127.0.0.1', r));
-const proxyAddr = `http://127.0.0.1:${proxy.address().port}`;
+const proxy = await countingProxy(vault.port, (url) => (url.startsWith('/v1/secret/data/bench/') ? 'reads' : ''));
+const proxyAddr = proxy.addr;
 
 // the manifests, once per syntax
 const expected = [];
@@ -130,16 +79,9 @@ const commands = {
 };
 async function once(tool) {
   const [cmd, args] = commands[tool];
-  const [before, readsBefore] = [requests, reads];
-  const started = process.hrtime.bigint();
-  const out = await new Promise((resolve) => {
-    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const chunks = [];
-    child.stdout.on('data', (c) => chunks.push(c));
-    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(chunks).toString() }));
-  });
-  const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  return { ...out, ms, requests: requests - before, reads: reads - readsBefore };
+  const [before, readsBefore] = [proxy.counts.all, proxy.counts.reads ?? 0];
+  const out = await timed(cmd, args, { env });
+  return { ...out, requests: proxy.counts.all - before, reads: (proxy.counts.reads ?? 0) - readsBefore };
 }
 
 for (const tool of ['keyward', 'avp']) {
@@ -161,10 +103,6 @@ const results = { keyward: [], avp: [] };
 for (let i = 0; i < runs; i++) {
   for (const tool of i % 2 === 0 ? ['keyward', 'avp'] : ['avp', 'keyward']) results[tool].push(await once(tool));
 }
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const k = median(results.keyward.map((r) => r.ms));
 const a = median(results.avp.map((r) => r.ms));
 console.log(

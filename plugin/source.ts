@@ -13,6 +13,7 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { ConfigError, type Context, KeywardError, type ManifestSource, type Settings } from '../src/index.js';
 import type { Parameters } from './settings.js';
+import { templateCache } from './template-cache.js';
 
 export type SourceKind = 'helm' | 'kustomize' | 'plain';
 
@@ -98,7 +99,7 @@ export function bySource(text: string, name: string): ManifestSource[] {
   return sources.filter((source) => source.text.trim() !== '');
 }
 
-/** The manifests of a Helm or Kustomize source in `dir`. */
+/** The manifests of a Helm or Kustomize source in `dir`, from the template cache when it has them. */
 export async function templated(
   kind: 'helm' | 'kustomize',
   dir: string,
@@ -107,14 +108,19 @@ export async function templated(
   ctx: Context,
 ): Promise<ManifestSource[]> {
   const s = ctx.settings;
-  if (kind === 'kustomize') {
-    const text = await tool('kustomize', s.first('KEYWARD_KUSTOMIZE') ?? 'kustomize', ['build', dir], ctx);
-    return [{ name: 'kustomize build', text }];
+  const [name, command, args, input] =
+    kind === 'kustomize'
+      ? ['kustomize', s.first('KEYWARD_KUSTOMIZE') ?? 'kustomize', ['build', dir], undefined]
+      : ['helm', s.first('KEYWARD_HELM') ?? 'helm', helmArguments(dir, root, s, p), inlineValues(s, p)];
+  const cache = templateCache(s, command, { args, input, dir, root });
+  let text = cache?.get();
+  if (text !== undefined) ctx.log.debug(`argocd: ${name} output from the template cache`);
+  else {
+    text = await tool(name, command, args, ctx, input);
+    cache?.put(text);
   }
-  const args = helmArguments(dir, root, s, p);
-  return bySource(await tool('helm', s.first('KEYWARD_HELM') ?? 'helm', args, ctx, inlineValues(s, p)), 'helm:');
+  return kind === 'helm' ? bySource(text, 'helm:') : [{ name: 'kustomize build', text }];
 }
-
 /** The dependencies Chart.yaml names, or [] when it names none (or cannot be read). */
 function dependencies(dir: string): string[] {
   try {

@@ -43,6 +43,8 @@ export async function demoVault(extra: Record<string, Record<string, string>> = 
       AVP_SECRET_ID: secretId,
       AVP_MOUNT_PATH: approle,
       KEYWARD_VAULT_TOKEN_CACHE: 'off',
+      // the tests change apps without changing the revision: only the cache test turns it on
+      KEYWARD_TEMPLATE_CACHE: 'off',
       SOPS_AGE_KEY_FILE: join(REPO, 'examples', 'dev-age-key.txt'),
     },
     loginPath: `/v1/${approle}/login`,

@@ -8,11 +8,12 @@
  * from: a config file < the container env < ARGOCD_ENV_*, AVP's names included.
  */
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type App, cmp, demoVault, exampleRepo, type Sidecar } from '../helpers/argocd.js';
+import { type App, cmp, DEMO_SECRETS, demoVault, exampleRepo, type Sidecar } from '../helpers/argocd.js';
 import { REPO, tempDir } from '../helpers/proc.js';
+import { vaultAdmin } from '../helpers/vault.js';
 
 const dir = tempDir();
 const goldenFile = (name: string) => join(REPO, 'test', 'fixtures', 'argocd', `${name}.out.yaml`);
@@ -54,6 +55,45 @@ describe('argocd generate: the example apps, as cmp-server runs them', () => {
     expect(res.stdout).toContain('kube-version: "v1.31.4"');
     expect(res.stdout).toContain('replicas: 4');
     expect(res.stdout).toContain('image: ghcr.io/example/shop:1.4.3');
+  });
+});
+
+describe('argocd generate: the template cache', () => {
+  it('a refresh of the same revision skips helm and kustomize, and still reads the secrets fresh', async () => {
+    const cacheDir = join(dir, 'templates');
+    const cached: Sidecar = { ...sidecar, env: { ...sidecar.env, KEYWARD_TEMPLATE_CACHE: cacheDir } };
+    for (const app of [APPS.helm, APPS.kustomize] as App[]) {
+      const first = await cmp('generate', repo, cached, app, ['--verbose']);
+      expect(first.stderr).not.toContain('from the template cache');
+      const again = await cmp('generate', repo, cached, app, ['--verbose']);
+      expect(again.stderr).toContain('output from the template cache');
+      expect(again.stdout).toBe(first.stdout);
+    }
+    const files = readdirSync(cacheDir);
+    expect(files).toHaveLength(2);
+    expect(files.map((f) => readFileSync(join(cacheDir, f), 'utf8')).join('')).toContain(
+      'api-token: "<vault:secret/keyward-demo/api#token>"',
+    );
+    for (const file of files) {
+      expect(statSync(join(cacheDir, file)).mode & 0o777).toBe(0o600);
+      // output from before resolution: placeholders (base64 in the secretGenerator's data), no values
+      const text = readFileSync(join(cacheDir, file), 'utf8');
+      expect(text).not.toContain(DEMO_SECRETS.db.password);
+      expect(text).not.toContain(Buffer.from(DEMO_SECRETS.db.password).toString('base64'));
+    }
+    // a rotated secret reaches the output; another revision renders again
+    await vaultAdmin('secret/data/keyward-demo/api', { data: { token: 'rotated-token-99' } });
+    try {
+      const rotated = await cmp('generate', repo, cached, APPS.helm as App, ['--verbose']);
+      expect(rotated.stderr).toContain('helm output from the template cache');
+      expect(rotated.stdout).toContain('api-token: "rotated-token-99"');
+    } finally {
+      await vaultAdmin('secret/data/keyward-demo/api', { data: DEMO_SECRETS.api });
+    }
+    const nextRevision = { ...(APPS.helm as App), pluginEnv: { ARGOCD_APP_REVISION: '0123456789abcdef' } };
+    const next = await cmp('generate', repo, cached, nextRevision, ['--verbose']);
+    expect(next.stderr).not.toContain('from the template cache');
+    expect(readdirSync(cacheDir)).toHaveLength(3);
   });
 });
 

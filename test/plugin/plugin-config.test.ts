@@ -1,0 +1,172 @@
+/**
+ * The plugin's pieces without a server: plugin.yaml is a valid ConfigManagementPlugin
+ * and the install example mounts the same file in a sidecar wired as cmp-server
+ * needs it; settings precedence (config file < env < ARGOCD_ENV_*); parameters from
+ * ARGOCD_APP_PARAMETERS or PARAM_*; source detection; helm's arguments; value files
+ * kept inside the repository; helm output split per template; the repository root.
+ */
+
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import { exposureLines, repositoryRoot } from '../../plugin/generate.js';
+import { configEntries, pluginParameters, pluginSettings } from '../../plugin/settings.js';
+import { bySource, helmArguments, sourceKind } from '../../plugin/source.js';
+import { REPO, tempDir } from '../helpers/proc.js';
+
+const dir = tempDir();
+const read = (path: string) => readFileSync(join(REPO, path), 'utf8');
+
+describe('plugin.yaml and the install example', () => {
+  it('is a ConfigManagementPlugin that runs keyward argocd, and the install example mounts the same file', () => {
+    const plugin = parse(read('plugin/plugin.yaml'));
+    expect(plugin).toMatchObject({ apiVersion: 'argoproj.io/v1alpha1', kind: 'ConfigManagementPlugin' });
+    expect(plugin.metadata.name).toBe('keyward');
+    expect(plugin.spec.generate.command).toEqual(['keyward', 'argocd', 'generate']);
+    expect(plugin.spec.init.command).toEqual(['keyward', 'argocd', 'init']);
+    expect(plugin.spec.discover.find.command).toEqual(['keyward', 'argocd', 'discover']);
+    const names = plugin.spec.parameters.static.map((p: { name: string }) => p.name);
+    expect(names).toEqual([
+      'values-files',
+      'values',
+      'helm-parameters',
+      'release-name',
+      'include-crds',
+      'source-type',
+      'strict',
+    ]);
+    expect(read('examples/argocd/install/plugin.yaml')).toBe(read('plugin/plugin.yaml'));
+  });
+
+  it('the sidecar runs cmp-server as uid 999, read-only, with the volumes cmp-server needs', () => {
+    const patch = parse(read('examples/argocd/install/repo-server-patch.yaml'));
+    const [sidecar] = patch.spec.template.spec.containers;
+    expect(sidecar.command).toEqual(['/var/run/argocd/argocd-cmp-server']);
+    expect(sidecar.securityContext).toMatchObject({
+      runAsUser: 999,
+      runAsNonRoot: true,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
+    const mounts = Object.fromEntries(sidecar.volumeMounts.map((m: { name: string }) => [m.name, m]));
+    expect(mounts['var-files'].mountPath).toBe('/var/run/argocd');
+    expect(mounts.plugins.mountPath).toBe('/home/argocd/cmp-server/plugins');
+    expect(mounts['keyward-plugin']).toMatchObject({
+      mountPath: '/home/argocd/cmp-server/config/plugin.yaml',
+      subPath: 'plugin.yaml',
+    });
+    expect(mounts['keyward-tmp'].mountPath).toBe('/tmp');
+    const apps = parseAllDocuments(read('examples/argocd/applications.yaml')).map((d) => d.toJS());
+    expect(apps.map((a) => a.spec.source.plugin.name)).toEqual(['keyward', 'keyward', 'keyward']);
+  });
+});
+
+describe('settings and parameters', () => {
+  it('ARGOCD_ENV_<NAME> beats the environment, which beats the config file', () => {
+    const file = configEntries('VAULT_ADDR: http://file\nAVP_TYPE: vault\nKEYWARD_TIMEOUT: 5\n', 'keyward.yaml');
+    const s = pluginSettings({ VAULT_ADDR: 'http://env', ARGOCD_ENV_AVP_TYPE: 'sops', ARGOCD_ENV_: 'x' }, file);
+    expect([s.get('VAULT_ADDR'), s.get('AVP_TYPE'), s.get('KEYWARD_TIMEOUT')]).toEqual(['http://env', 'sops', '5']);
+    expect(s.get('')).toBeUndefined();
+    expect(() => configEntries('a: [1]', 'f.yaml')).toThrow('f.yaml: a must be a string, number or boolean');
+    expect(() => configEntries('- a', 'f.yaml')).toThrow('f.yaml is not a map of settings');
+    expect(() => configEntries('a: "', 'f.yaml')).toThrow('f.yaml is not YAML or JSON');
+  });
+
+  it('parameters come from ARGOCD_APP_PARAMETERS, else PARAM_* (strings and arrays)', () => {
+    const json = JSON.stringify([
+      { name: 'values-files', array: ['a.yaml', 'b.yaml'] },
+      { name: 'helm-parameters', map: { 'image.tag': 'v2' } },
+      { name: 'release-name', string: 'web' },
+    ]);
+    const p = pluginParameters({ ARGOCD_APP_PARAMETERS: json });
+    expect([p.array('values-files'), p.map('helm-parameters'), p.string('release-name')]).toEqual([
+      ['a.yaml', 'b.yaml'],
+      [['image.tag', 'v2']],
+      'web',
+    ]);
+    const q = pluginParameters({
+      PARAM_VALUES_FILES_0: 'a.yaml',
+      PARAM_VALUES_FILES_1: 'b.yaml',
+      PARAM_RELEASE_NAME: 'web',
+    });
+    expect([q.array('values-files'), q.string('release-name'), q.map('helm-parameters')]).toEqual([
+      ['a.yaml', 'b.yaml'],
+      'web',
+      [],
+    ]);
+    expect(() => pluginParameters({ ARGOCD_APP_PARAMETERS: '{' })).toThrow('ARGOCD_APP_PARAMETERS is not JSON');
+  });
+});
+
+describe('sources', () => {
+  it('detects Helm, Kustomize and plain apps, or takes the type it is given', () => {
+    for (const [name, file] of [
+      ['helm', 'Chart.yaml'],
+      ['kustomize', 'kustomization.yaml'],
+      ['plain', 'app.yaml'],
+    ] as const) {
+      mkdirSync(join(dir, name));
+      writeFileSync(join(dir, name, file), 'x: 1\n');
+      expect(sourceKind(join(dir, name))).toBe(name);
+    }
+    expect(sourceKind(join(dir, 'helm'), 'plain')).toBe('plain');
+    expect(() => sourceKind(dir, 'jsonnet')).toThrow('"jsonnet" is not auto, helm, kustomize or plain');
+  });
+
+  it("helm's arguments, with value files that must stay inside the repository", () => {
+    const s = pluginSettings({
+      ARGOCD_APP_NAME: 'web',
+      ARGOCD_APP_NAMESPACE: 'shop',
+      KUBE_VERSION: '1.31.4',
+      KUBE_API_VERSIONS: 'v1,apps/v1',
+    });
+    const p = pluginParameters({
+      ARGOCD_APP_PARAMETERS: JSON.stringify([
+        { name: 'values-files', array: ['prod.yaml', '../shared/common.yaml'] },
+        { name: 'helm-parameters', map: { replicas: '3' } },
+        { name: 'include-crds', string: 'false' },
+      ]),
+    });
+    const app = '/repo/apps/web';
+    expect(helmArguments(app, '/repo', s, p)).toEqual([
+      ...['template', 'web', app, '--namespace', 'shop', '--kube-version', '1.31.4'],
+      ...['--api-versions', 'v1', '--api-versions', 'apps/v1'],
+      ...['--values', '/repo/apps/web/prod.yaml', '--values', '/repo/apps/shared/common.yaml', '--set', 'replicas=3'],
+    ]);
+    for (const [file, why] of [
+      ['../../../etc/passwd', 'lies outside the repository'],
+      ['/etc/passwd', 'absolute paths are not allowed'],
+      ['https://example.com/v.yaml', 'URLs are not allowed'],
+    ]) {
+      const bad = pluginParameters({
+        ARGOCD_APP_PARAMETERS: JSON.stringify([{ name: 'values-files', array: [file] }]),
+      });
+      expect(() => helmArguments(app, '/repo', s, bad)).toThrow(why);
+    }
+  });
+
+  it("helm's output is cut per template, so errors name the template", () => {
+    const out =
+      '---\n# Source: c/templates/a.yaml\nkind: A\n---\n# Source: c/templates/a.yaml\nkind: A2\n---\n# Source: c/templates/b.yaml\nkind: B\n';
+    expect(bySource(out, 'helm:').map((s) => s.name)).toEqual(['helm: c/templates/a.yaml', 'helm: c/templates/b.yaml']);
+    expect(bySource('kind: X\n', 'kustomize build')).toEqual([{ name: 'kustomize build', text: 'kind: X\n' }]);
+  });
+
+  it('the repository root is the app folder minus ARGOCD_APP_SOURCE_PATH', () => {
+    expect(repositoryRoot('/w/repo/apps/web', 'apps/web')).toBe('/w/repo');
+    expect(repositoryRoot('/w/repo/apps/web', '/apps/web/')).toBe('/w/repo');
+    expect(repositoryRoot('/w/repo', '.')).toBe('/w/repo');
+    expect(repositoryRoot('/w/repo/x', '../x')).toBe('/w/repo/x');
+    expect(repositoryRoot('/w/repo', undefined)).toBe('/w/repo');
+  });
+
+  it('exposures are grouped per manifest and never carry a value', () => {
+    const lines = exposureLines([
+      { file: 'f.yaml', document: 0, kind: 'ConfigMap', name: 'cm', field: 'data.a' },
+      { file: 'f.yaml', document: 0, kind: 'ConfigMap', name: 'cm', field: 'data.b' },
+    ]);
+    expect(lines).toEqual(['ConfigMap cm (f.yaml, document 0) holds secret values in data.a, data.b']);
+  });
+});
