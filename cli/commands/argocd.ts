@@ -96,8 +96,9 @@ export function argocdCommand(): Command {
     .argument('[dir]', "the app's source folder (default: the working directory)")
     .option('--verbose', 'print diagnostics on stderr')
     .action(async (dir: string | undefined, flags: GenerateFlags) => {
-      const ran = await prepare(resolve(dir ?? '.'), pluginContext(flags));
-      if (ran) pluginContext(flags).log.debug(`argocd: ran ${ran}`);
+      const ctx = pluginContext(flags);
+      const ran = await prepare(resolve(dir ?? '.'), ctx);
+      if (ran) ctx.log.debug(`argocd: ran ${ran}`);
     });
   return command;
 }

@@ -56,6 +56,17 @@ describe('argocd generate: the example apps, as cmp-server runs them', () => {
     expect(res.stdout).toContain('replicas: 4');
     expect(res.stdout).toContain('image: ghcr.io/example/shop:1.4.3');
   });
+
+  it('inline values (the values parameter, or HELM_VALUES as AVP documents it) come after the value files', async () => {
+    const values = 'replicas: 3\napi:\n  token: <vault:secret/keyward-demo/db#username>\n';
+    const params = [...((APPS.helm as App).parameters ?? []), { name: 'values', string: values }];
+    const viaParameter = await cmp('generate', repo, sidecar, { ...(APPS.helm as App), parameters: params });
+    expect(viaParameter).toMatchObject({ code: 0, stderr: '' });
+    expect(viaParameter.stdout).toContain('replicas: 3');
+    expect(viaParameter.stdout).toContain('api-token: "shop"');
+    const viaEnv = await cmp('generate', repo, sidecar, { ...(APPS.helm as App), pluginEnv: { HELM_VALUES: values } });
+    expect(viaEnv.stdout).toContain('replicas: 3');
+  });
 });
 
 describe('argocd generate: the template cache', () => {
