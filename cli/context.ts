@@ -9,20 +9,26 @@ import { type Context, type Logger, type RunOptions, type RunResult, Settings } 
 import { childProcess } from './common.js';
 import { httpFetch } from './http.js';
 
-export function stderrLogger(verbose: boolean): Logger {
+/** keyward's diagnostics, one `keyward: …` line each, to stderr or to another sink (the plugin server's reply). */
+export function stderrLogger(
+  verbose: boolean,
+  write: (line: string) => unknown = (line) => process.stderr.write(line),
+): Logger {
   return {
     debug: (message) => {
-      if (verbose) process.stderr.write(`keyward: ${message}\n`);
+      if (verbose) write(`keyward: ${message}\n`);
     },
-    info: (message) => process.stderr.write(`keyward: ${message}\n`),
-    warn: (message) => process.stderr.write(`keyward: warning: ${message}\n`),
+    info: (message) => write(`keyward: ${message}\n`),
+    warn: (message) => write(`keyward: warning: ${message}\n`),
   };
 }
 
-function run(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+type Env = Readonly<Record<string, string | undefined>>;
+
+function run(base: Env, command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = childProcess().spawn(command, args, {
-      env: options.env ? { ...process.env, ...options.env } : process.env,
+      env: options.env ? { ...base, ...options.env } : base,
       stdio: ['pipe', 'pipe', 'pipe'],
       ...(options.signal ? { signal: options.signal } : {}),
     });
@@ -48,6 +54,10 @@ export interface CliContextOptions {
   extra?: Iterable<readonly [string, string]>;
   /** Settings made by the surface (the Argo CD plugin's), instead of the environment. */
   settings?: Settings;
+  /** Where diagnostics go, instead of stderr. */
+  log?: Logger;
+  /** The environment of the programs keyward runs (helm, gpg…), instead of its own. */
+  processEnv?: Env;
 }
 
 export function cliContext(options: CliContextOptions = {}): Context {
@@ -61,9 +71,9 @@ export function cliContext(options: CliContextOptions = {}): Context {
       writeFileSync(temp, data, { mode: 0o600 });
       renameSync(temp, path);
     },
-    run,
+    run: (command, args, runOptions) => run(options.processEnv ?? process.env, command, args, runOptions),
     fetch: httpFetch,
     now: () => new Date(),
-    log: stderrLogger(options.verbose ?? false),
+    log: options.log ?? stderrLogger(options.verbose ?? false),
   };
 }

@@ -1,8 +1,9 @@
 /**
- * `keyward argocd generate|discover|init`: the Argo CD config-management plugin's
- * commands (plugin/plugin.yaml runs them in the CMP sidecar, in the app's folder, with
- * Argo CD's environment and no stdin). generate prints only manifests on stdout and
- * only diagnostics, never a secret, on stderr; see plugin/generate.ts.
+ * `keyward argocd generate|discover|init|serve`: the Argo CD config-management
+ * plugin's commands (plugin/plugin.yaml runs them in the CMP sidecar, in the app's
+ * folder, with Argo CD's environment and no stdin). generate prints only manifests on
+ * stdout and only diagnostics, never a secret, on stderr; see plugin/generate.ts.
+ * serve keeps keyward resident for plugin/keyward-cmp (plugin/server.ts).
  */
 
 import { existsSync, readFileSync } from 'node:fs';
@@ -10,10 +11,12 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { discover } from '../../plugin/discover.js';
 import { generate } from '../../plugin/generate.js';
+import { type GenerateReply, type GenerateRequest, serve } from '../../plugin/server.js';
 import { CONFIG_FILE, configEntries, pluginParameters, pluginSettings } from '../../plugin/settings.js';
 import { prepare } from '../../plugin/source.js';
-import { ConfigError } from '../../src/index.js';
-import { cliContext } from '../context.js';
+import { asKeywardError, ConfigError, KeywardError } from '../../src/index.js';
+import { cliContext, stderrLogger } from '../context.js';
+import { exitCodeFor } from '../exit-codes.js';
 import { sourcesOf } from './render.js';
 
 interface GenerateFlags {
@@ -22,9 +25,11 @@ interface GenerateFlags {
   configFile?: string;
 }
 
+type Env = Readonly<Record<string, string | undefined>>;
+
 /** The settings file: --config-file, else KEYWARD_CONFIG_FILE, else the sidecar's default mount when present. */
-function configFile(flag: string | undefined): [string, string][] {
-  const named = flag ?? process.env.KEYWARD_CONFIG_FILE ?? process.env.ARGOCD_ENV_KEYWARD_CONFIG_FILE;
+function configFile(flag: string | undefined, env: Env = process.env): [string, string][] {
+  const named = flag ?? env.KEYWARD_CONFIG_FILE ?? env.ARGOCD_ENV_KEYWARD_CONFIG_FILE;
   const file = named ?? (existsSync(CONFIG_FILE) ? CONFIG_FILE : undefined);
   if (!file) return [];
   let text: string;
@@ -58,6 +63,44 @@ async function generateAction(dir: string | undefined, flags: GenerateFlags): Pr
   );
 }
 
+/** One generate for the resident server: the request's environment and folder, output and diagnostics captured. */
+async function serveOne(req: GenerateRequest, serverVerbose: boolean): Promise<GenerateReply> {
+  const lines: string[] = [];
+  try {
+    const unknown = req.args.filter((a) => a !== '--strict' && a !== '--verbose');
+    if (unknown.length > 0) throw new KeywardError('usage', `argocd generate: unknown option ${unknown[0]}`);
+    const verbose = serverVerbose || req.args.includes('--verbose');
+    const settings = pluginSettings(req.env, configFile(undefined, req.env));
+    const log = stderrLogger(verbose, (line) => lines.push(line));
+    const ctx = cliContext({ settings, log, processEnv: req.env });
+    const { result } = await generate(
+      {
+        dir: req.dir,
+        parameters: pluginParameters(req.env),
+        strict: req.args.includes('--strict'),
+        readPlain: (folder) => sourcesOf([folder]),
+      },
+      ctx,
+    );
+    return { code: 0, stdout: result.yaml, stderr: lines.join('') };
+  } catch (err) {
+    const failure = asKeywardError(err);
+    return { code: exitCodeFor(failure.code), stdout: '', stderr: `${lines.join('')}keyward: ${failure.message}\n` };
+  }
+}
+
+async function serveAction(flags: { socket?: string; verbose?: boolean }): Promise<void> {
+  const socket = flags.socket ?? process.env.KEYWARD_SOCKET ?? '/tmp/keyward.sock';
+  const log = stderrLogger(flags.verbose ?? false);
+  const server = await serve(socket, (req) => serveOne(req, flags.verbose ?? false));
+  log.info(`argocd: serving generate requests on ${socket}`);
+  await new Promise<void>((resolve) => {
+    const stop = () => server.close(() => resolve());
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+}
+
 const HELP = `
 Run by Argo CD's cmp-server in the app's folder (see plugin/plugin.yaml). Settings, later ones winning:
 a config file (--config-file, KEYWARD_CONFIG_FILE, or ${CONFIG_FILE} when mounted), the container's
@@ -72,7 +115,9 @@ Exit codes: 0 manifests on stdout; 1 anything failed (nothing on stdout): a plac
 kustomize, an empty render, or in strict mode a secret outside a Secret.`;
 
 export function argocdCommand(): Command {
-  const command = new Command('argocd').description('Argo CD config-management plugin: generate, discover, init');
+  const command = new Command('argocd').description(
+    'Argo CD config-management plugin: generate, discover, init, serve',
+  );
   command
     .command('generate')
     .description("render an Argo CD app's manifests (Helm, Kustomize or plain) with its secrets resolved")
@@ -82,6 +127,12 @@ export function argocdCommand(): Command {
     .option('--verbose', 'print diagnostics on stderr (never secret values)')
     .addHelpText('after', HELP)
     .action(async (dir: string | undefined, flags: GenerateFlags) => generateAction(dir, flags));
+  command
+    .command('serve')
+    .description('stay resident in the plugin sidecar and answer keyward-cmp (no Node.js start per app)')
+    .option('--socket <path>', 'unix socket to listen on (default: KEYWARD_SOCKET or /tmp/keyward.sock)')
+    .option('--verbose', 'print diagnostics in every reply (never secret values)')
+    .action(async (flags: { socket?: string; verbose?: boolean }) => serveAction(flags));
   command
     .command('discover')
     .description("print the first file that marks the app as keyward's (plugin.yaml discover.find.command)")

@@ -23,7 +23,7 @@ describe('plugin.yaml and the install example', () => {
     const plugin = parse(read('plugin/plugin.yaml'));
     expect(plugin).toMatchObject({ apiVersion: 'argoproj.io/v1alpha1', kind: 'ConfigManagementPlugin' });
     expect(plugin.metadata.name).toBe('keyward');
-    expect(plugin.spec.generate.command).toEqual(['keyward', 'argocd', 'generate']);
+    expect(plugin.spec.generate.command).toEqual(['keyward-cmp']);
     expect(plugin.spec.init.command).toEqual(['keyward', 'argocd', 'init']);
     expect(plugin.spec.discover.find.command).toEqual(['keyward', 'argocd', 'discover']);
     const names = plugin.spec.parameters.static.map((p: { name: string }) => p.name);
@@ -42,7 +42,7 @@ describe('plugin.yaml and the install example', () => {
   it('the sidecar runs cmp-server as uid 999, read-only, with the volumes cmp-server needs', () => {
     const patch = parse(read('examples/argocd/install/repo-server-patch.yaml'));
     const [sidecar] = patch.spec.template.spec.containers;
-    expect(sidecar.command).toEqual(['/var/run/argocd/argocd-cmp-server']);
+    expect(sidecar.command).toEqual(['sh', '-c', 'keyward argocd serve & exec /var/run/argocd/argocd-cmp-server']);
     expect(sidecar.securityContext).toMatchObject({
       runAsUser: 999,
       runAsNonRoot: true,
