@@ -1,14 +1,16 @@
 // A repo-server refresh of 200 Argo CD apps (a third each plain YAML, Helm charts and Kustomize
 // apps), rendered one after another as cmp-server runs a plugin (working directory = the app, the
-// ARGOCD_* environment): `keyward argocd generate` next to argocd-vault-plugin v1.18.1 in its
-// documented pipelines (`argocd-vault-plugin generate .`, `helm template … | argocd-vault-plugin
-// generate -`, `kustomize build . | argocd-vault-plugin generate -`), each in its own syntax, both
-// logging in to the same Vault with approle through a counting proxy, each with its token cache.
-// Reports the median wall time of whole passes, the ratio, and Vault logins, token lookups and
-// secret reads per pass. Before timing, every app's output is checked for its secret values.
+// ARGOCD_* environment). keyward runs two ways: as installed (plugin.yaml's `keyward-cmp` with
+// `keyward argocd serve` resident in the sidecar) and as one `keyward argocd generate` process per
+// app. Next to it, argocd-vault-plugin v1.18.1 in its documented pipelines (`argocd-vault-plugin
+// generate .`, `helm template … | argocd-vault-plugin generate -`, `kustomize build . |
+// argocd-vault-plugin generate -`). Each tool uses its own syntax, logs in to the same Vault with
+// approle through a counting proxy, and keeps its token cache. The first pass of each starts with
+// empty caches (and checks every app's output for its secret values); the refresh passes after it
+// are timed: median pass time, ratios, and Vault logins, token lookups and secret reads per pass.
 // Usage: node bench/argocd.mjs [rounds=3] [apps=200]   (needs `npm run build` and `npm run rig`)
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +26,7 @@ need([
   ...['argocd-vault-plugin', 'rig-vault', 'helm', 'kustomize'].map((t) => [join(bin, t), 'npm run rig']),
 ]);
 const tmp = mkdtempSync(join(tmpdir(), 'keyward-bench-argocd-'));
+const serverDir = join(tmp, 'keyward-server');
 const vault = await startVault(tmp);
 process.on('exit', () => {
   vault.stop();
@@ -89,17 +92,30 @@ function writeApp(dir, tool, i) {
   w('templates/deployment.yaml', deployment('{{ .Release.Name }}', checksum));
   return kind;
 }
-const apps = { keyward: [], avp: [] };
-for (const tool of ['keyward', 'avp']) {
+const TOOLS = ['keyward-cmp', 'keyward', 'avp'];
+const syntax = (tool) => (tool === 'avp' ? 'avp' : 'keyward');
+const apps = {};
+for (const tool of TOOLS) {
+  apps[tool] = [];
   for (let i = 0; i < APPS; i++) {
     const dir = join(tmp, tool, `app-${String(i).padStart(3, '0')}`);
-    apps[tool].push({ i, dir, kind: writeApp(dir, tool, i) });
+    apps[tool].push({ i, dir, kind: writeApp(dir, syntax(tool), i) });
   }
 }
+// keyward resident in the "sidecar", and `keyward` on PATH for keyward-cmp
+mkdirSync(join(tmp, 'bin'));
+symlinkSync(cli, join(tmp, 'bin', 'keyward'));
+const server = spawn(process.execPath, [cli, 'argocd', 'serve', '--dir', serverDir], {
+  stdio: ['ignore', 'ignore', process.env.KEYWARD_BENCH_VERBOSE ? 'inherit' : 'ignore'],
+});
+process.on('exit', () => server.kill());
+while (!existsSync(join(serverDir, 'requests'))) await new Promise((r) => setTimeout(r, 50));
 
 const env = (tool, app) => ({
-  PATH: `${bin}:${process.env.PATH}`,
-  HOME: join(tmp, `home-${tool}`),
+  PATH: `${join(tmp, 'bin')}:${bin}:${process.env.PATH}`,
+  HOME: join(tmp, `home-${syntax(tool)}`),
+  KEYWARD_SERVER: serverDir,
+  KEYWARD_TEMPLATE_CACHE: join(tmp, 'templates'),
   VAULT_ADDR: proxy.addr,
   AVP_TYPE: 'vault',
   AVP_AUTH_TYPE: 'approle',
@@ -120,7 +136,11 @@ const PIPELINES = {
   kustomize: ['sh', ['-c', 'kustomize build . | argocd-vault-plugin generate -']],
 };
 const command = (tool, app) =>
-  tool === 'keyward' ? [process.execPath, [cli, 'argocd', 'generate']] : PIPELINES[app.kind];
+  tool === 'avp'
+    ? PIPELINES[app.kind]
+    : tool === 'keyward'
+      ? [process.execPath, [cli, 'argocd', 'generate']]
+      : ['sh', [join(root, 'plugin', 'keyward-cmp')]];
 
 async function pass(tool, check = false) {
   const before = { ...proxy.counts };
@@ -143,7 +163,8 @@ async function pass(tool, check = false) {
   return { ms, logins: delta('logins'), lookups: delta('lookups'), reads: delta('reads'), all: delta('all') };
 }
 
-const first = { keyward: await pass('keyward', true), avp: await pass('avp', true) };
+const first = {};
+for (const tool of TOOLS) first[tool] = await pass(tool, true);
 const version = spawnSync(join(bin, 'helm'), ['version', '--short'], { encoding: 'utf8' }).stdout.trim();
 console.log(`check: both tools render all ${APPS} apps (${KINDS.join(', ')}) with every secret value`);
 console.log(
@@ -153,22 +174,25 @@ console.log(
 );
 const show = (r) =>
   `${(r.ms / 1000).toFixed(2)} s, logins ${r.logins}, token lookups ${r.lookups}, secret reads ${r.reads}, all requests ${r.all}`;
-console.log(`first pass (empty token caches): keyward ${show(first.keyward)}`);
-console.log(`                                 avp     ${show(first.avp)}`);
-const results = { keyward: [], avp: [] };
+console.log('first pass (empty token and template caches):');
+for (const tool of TOOLS) console.log(`  ${tool.padEnd(11)} ${show(first[tool])}`);
+const results = Object.fromEntries(TOOLS.map((tool) => [tool, []]));
 for (let i = 0; i < rounds; i++) {
-  for (const tool of i % 2 === 0 ? ['keyward', 'avp'] : ['avp', 'keyward']) results[tool].push(await pass(tool));
+  for (const tool of i % 2 === 0 ? TOOLS : [...TOOLS].reverse()) results[tool].push(await pass(tool));
 }
-const k = median(results.keyward.map((r) => r.ms));
-const a = median(results.avp.map((r) => r.ms));
 console.log(`\nmedians over ${rounds} alternating refresh passes of ${APPS} apps, one after another`);
-for (const tool of ['keyward', 'avp']) {
+for (const tool of TOOLS) {
   const rs = results[tool];
   const m = (key) => [...new Set(rs.map((r) => r[key]))].join('/');
   console.log(
-    `${tool.padEnd(8)} ${(median(rs.map((r) => r.ms)) / 1000).toFixed(2)} s (${(median(rs.map((r) => r.ms)) / APPS).toFixed(1)} ms per app)  per pass: logins ${m('logins')}, token lookups ${m('lookups')}, secret reads ${m('reads')}, all requests ${m('all')}`,
+    `${tool.padEnd(11)} ${(median(rs.map((r) => r.ms)) / 1000).toFixed(2)} s (${(median(rs.map((r) => r.ms)) / APPS).toFixed(1)} ms per app)  per pass: logins ${m('logins')}, token lookups ${m('lookups')}, secret reads ${m('reads')}, all requests ${m('all')}`,
   );
 }
-console.log(`ratio keyward / avp: ${(k / a).toFixed(3)}x (goal <= 0.25x)`);
+const a = median(results.avp.map((r) => r.ms));
+const ratio = (tool) => (median(results[tool].map((r) => r.ms)) / a).toFixed(3);
+console.log(`ratio keyward-cmp (serve) / avp: ${ratio('keyward-cmp')}x (goal <= 0.25x)`);
+console.log(`ratio keyward (a process per app) / avp: ${ratio('keyward')}x`);
+const cold = (tool) => (first[tool].ms / first.avp.ms).toFixed(3);
+console.log(`first pass: keyward-cmp / avp ${cold('keyward-cmp')}x, keyward / avp ${cold('keyward')}x`);
 proxy.close();
 process.exit(0);

@@ -1,21 +1,34 @@
 /**
  * `keyward argocd serve`: keyward resident in the plugin sidecar, so a generate does
- * not pay for starting Node.js. cmp-server runs `keyward-cmp` (a POSIX shell client,
- * plugin/keyward-cmp) for each app; it sends the app's folder, its arguments and its
- * whole environment over a unix socket that only the sidecar's user can open, and
- * prints the reply. When no server answers, the client runs `keyward argocd generate`
- * itself, so the server only ever saves time.
- *
- * The request body is the environment, `NAME=value` entries separated by NUL bytes
- * (`env -0`); headers X-Keyward-Dir and X-Keyward-Args (a JSON list) carry the folder
- * and the arguments. The reply is the exit code on the first line, stderr on the
- * second (without its last newline; backslashes and newlines escaped, for `printf %b`),
- * and stdout after that.
+ * not pay for starting Node.js. cmp-server runs `keyward-cmp` (plugin/keyward-cmp, a
+ * POSIX shell script) for each app. The client makes a FIFO `reply.<pid>` in the
+ * server's folder (0700) and writes its pid to the server's `requests` FIFO (0600).
+ * The server takes the client's environment, folder and arguments from /proc/<pid>
+ * (only processes of its own user are answered) and writes the reply into the FIFO:
+ * the exit code on the first line, stderr on the second (without its last newline;
+ * backslashes and newlines escaped, for `printf %b`), then stdout. Two forks (mkfifo,
+ * cat) per request: a generate costs milliseconds, not a Node.js start. When the
+ * request cannot be read, the reply is `fallback` and the client runs `keyward argocd
+ * generate` itself.
  */
 
-import { chmodSync, existsSync, unlinkSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { connect } from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import {
+  constants,
+  createReadStream,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { Socket } from 'node:net';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 
 export interface GenerateRequest {
   dir: string;
@@ -29,8 +42,6 @@ export interface GenerateReply {
   stderr: string;
 }
 
-const LIMIT = 1024 * 1024;
-
 /** The NUL-separated environment of a request. */
 export function parseEnv(body: string): Record<string, string> {
   const env: Record<string, string> = {};
@@ -41,65 +52,86 @@ export function parseEnv(body: string): Record<string, string> {
   return env;
 }
 
-/** The reply as the client reads it: code, escaped stderr, then stdout. */
+/** The client `pid`'s request, read from /proc; throws unless it is a process of this user. */
+function readRequest(pid: string): GenerateRequest {
+  const proc = `/proc/${pid}`;
+  if (statSync(proc).uid !== process.getuid?.()) throw new Error('not a process of this user');
+  const argv = readFileSync(`${proc}/cmdline`, 'utf8').split('\0').slice(0, -1);
+  return {
+    dir: readlinkSync(`${proc}/cwd`),
+    env: parseEnv(readFileSync(`${proc}/environ`, 'utf8')),
+    // sh /…/keyward-cmp [args]: the script's arguments
+    args: argv.slice(2),
+  };
+}
+
+/** The reply as the client reads it: code, stderr on one line (escaped for `printf %b`), then stdout. */
 export const encodeReply = (r: GenerateReply): string =>
   `${r.code}\n${r.stderr.replace(/\n$/, '').replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}\n${r.stdout}`;
 
-async function body(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > LIMIT) throw new Error('request too large');
-    chunks.push(chunk as Buffer);
+/**
+ * Opens the client's reply FIFO for writing without blocking: the client opens it for
+ * reading right after its request; a client that never does is given up after 5 s.
+ */
+async function openReply(path: string): Promise<Socket> {
+  for (let tries = 0; ; tries++) {
+    try {
+      const fd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
+      return new Socket({ fd, readable: false, writable: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENXIO' || tries >= 500) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
   }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Whether something already answers on `socket`. */
-const answering = (socket: string) =>
-  new Promise<boolean>((resolve) => {
-    const probe = connect(socket, () => {
-      probe.end();
-      resolve(true);
-    });
-    probe.on('error', () => resolve(false));
-  });
-
-/** Serves generate requests on the unix socket `socket` (mode 0600) until the process ends. */
-export async function serve(socket: string, handle: (req: GenerateRequest) => Promise<GenerateReply>): Promise<Server> {
-  if (existsSync(socket)) {
-    if (await answering(socket)) throw new Error(`argocd: a server already answers on ${socket}`);
-    unlinkSync(socket);
-  }
-  const server = createServer((req, res) => {
-    const send = (reply: GenerateReply) => {
-      res.writeHead(200, { 'content-type': 'application/octet-stream' });
-      res.end(encodeReply(reply));
-    };
-    if (req.method !== 'POST' || req.url !== '/generate') {
-      res.writeHead(404).end();
-      return;
-    }
-    body(req)
-      .then(async (text) => {
-        const args: unknown = JSON.parse(String(req.headers['x-keyward-args'] ?? '[]'));
-        const dir = String(req.headers['x-keyward-dir'] ?? '');
-        if (!dir.startsWith('/') || !Array.isArray(args)) throw new Error('bad request');
-        send(await handle({ dir, env: parseEnv(text), args: args.map(String) }));
-      })
-      .catch(() => send({ code: 1, stdout: '', stderr: 'keyward: argocd: the server could not read the request\n' }));
-  });
-  // the socket is made 0600 from the start: only the sidecar's user may connect
-  const umask = process.umask(0o177);
+async function answer(home: string, pid: string, handle: (req: GenerateRequest) => Promise<GenerateReply>) {
+  const replyFifo = join(home, `reply.${pid}`);
+  let text = 'fallback\n';
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(socket, () => resolve());
-    });
-  } finally {
-    process.umask(umask);
+    text = encodeReply(await handle(readRequest(pid)));
+  } catch (err) {
+    // an unreadable request: the client runs keyward itself
+    const why = err instanceof Error ? ((err as NodeJS.ErrnoException).code ?? err.name) : 'error';
+    process.stderr.write(`keyward: argocd: request of process ${pid} handed back (${why})\n`);
   }
-  chmodSync(socket, 0o600);
-  return server;
+  try {
+    const out = await openReply(replyFifo);
+    out.on('error', () => undefined);
+    out.end(text);
+    await once(out, 'close');
+  } finally {
+    rmSync(replyFifo, { force: true });
+  }
+}
+
+export interface Server {
+  close(): void;
+}
+
+/** Serves generate requests from `<home>/requests` (0600, in a 0700 folder) until closed. */
+export function serve(home: string, handle: (req: GenerateRequest) => Promise<GenerateReply>): Server {
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  const fifo = join(home, 'requests');
+  rmSync(fifo, { force: true });
+  // Node.js has no mkfifo: the coreutils one, mode 0600 from the start
+  if (spawnSync('mkfifo', ['-m', '600', fifo]).status !== 0) throw new Error(`argocd: cannot make the FIFO ${fifo}`);
+  // read-write, so the FIFO never reports end of file between clients
+  const fd = openSync(fifo, 'r+');
+  const stream = createReadStream('', { fd });
+  const lines = createInterface({ input: stream });
+  lines.on('line', (pid) => {
+    if (/^\d+$/.test(pid)) void answer(home, pid, handle).catch(() => undefined);
+  });
+  writeFileSync(join(home, 'pid'), `${process.pid}\n`);
+  return {
+    close: () => {
+      lines.close();
+      // a read of the FIFO is pending on a worker thread: a newline ends it, so the stream can close
+      writeSync(fd, '\n');
+      stream.destroy();
+      rmSync(fifo, { force: true });
+      rmSync(join(home, 'pid'), { force: true });
+    },
+  };
 }

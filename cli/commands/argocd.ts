@@ -89,13 +89,15 @@ async function serveOne(req: GenerateRequest, serverVerbose: boolean): Promise<G
   }
 }
 
-async function serveAction(flags: { socket?: string; verbose?: boolean }): Promise<void> {
-  const socket = flags.socket ?? process.env.KEYWARD_SOCKET ?? '/tmp/keyward.sock';
-  const log = stderrLogger(flags.verbose ?? false);
-  const server = await serve(socket, (req) => serveOne(req, flags.verbose ?? false));
-  log.info(`argocd: serving generate requests on ${socket}`);
+async function serveAction(flags: { dir?: string; verbose?: boolean }): Promise<void> {
+  const home = flags.dir ?? process.env.KEYWARD_SERVER ?? '/tmp/keyward-server';
+  const server = serve(home, (req) => serveOne(req, flags.verbose ?? false));
+  stderrLogger(false).info(`argocd: serving generate requests from ${home}/requests`);
   await new Promise<void>((resolve) => {
-    const stop = () => server.close(() => resolve());
+    const stop = () => {
+      server.close();
+      resolve();
+    };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
@@ -130,9 +132,9 @@ export function argocdCommand(): Command {
   command
     .command('serve')
     .description('stay resident in the plugin sidecar and answer keyward-cmp (no Node.js start per app)')
-    .option('--socket <path>', 'unix socket to listen on (default: KEYWARD_SOCKET or /tmp/keyward.sock)')
+    .option('--dir <path>', 'folder of its requests FIFO (default: KEYWARD_SERVER or /tmp/keyward-server)')
     .option('--verbose', 'print diagnostics in every reply (never secret values)')
-    .action(async (flags: { socket?: string; verbose?: boolean }) => serveAction(flags));
+    .action(async (flags: { dir?: string; verbose?: boolean }) => serveAction(flags));
   command
     .command('discover')
     .description("print the first file that marks the app as keyward's (plugin.yaml discover.find.command)")
