@@ -102,6 +102,8 @@ for (const tool of TOOLS) {
     apps[tool].push({ i, dir, kind: writeApp(dir, syntax(tool), i) });
   }
 }
+// each tool's HOME (AVP keeps its token cache in ~/.avp)
+for (const tool of ['keyward', 'avp']) mkdirSync(join(tmp, `home-${tool}`));
 // keyward resident in the "sidecar", and `keyward` on PATH for keyward-cmp
 mkdirSync(join(tmp, 'bin'));
 symlinkSync(cli, join(tmp, 'bin', 'keyward'));
