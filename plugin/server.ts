@@ -17,6 +17,7 @@ import { once } from 'node:events';
 import {
   constants,
   createReadStream,
+  existsSync,
   mkdirSync,
   openSync,
   readFileSync,
@@ -87,6 +88,8 @@ async function openReply(path: string): Promise<Socket> {
 
 async function answer(home: string, pid: string, handle: (req: GenerateRequest) => Promise<GenerateReply>) {
   const replyFifo = join(home, `reply.${pid}`);
+  // only a client that made its reply FIFO is answered
+  if (!existsSync(replyFifo)) return;
   let text = 'fallback\n';
   try {
     text = encodeReply(await handle(readRequest(pid)));

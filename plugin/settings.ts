@@ -3,7 +3,8 @@
  * three places, the later winning (argocd-vault-plugin's order, so its users keep
  * their setup): a mounted config file (YAML or JSON map of NAME: value), the
  * container's environment, and the Application's `plugin.env` entries, which Argo CD
- * passes as ARGOCD_ENV_<NAME> (the prefix is stripped). Parameters come from
+ * passes as ARGOCD_ENV_<NAME> (the prefix is stripped; names that decide where the
+ * sidecar's credentials go are the operator's alone, see OPERATOR_ONLY). Parameters come from
  * ARGOCD_APP_PARAMETERS (JSON), or from the PARAM_* variables when that is absent
  * (strings and arrays only: those variables lose a map key's case and dots).
  */
@@ -34,16 +35,64 @@ export function configEntries(text: string, file: string): [string, string][] {
   });
 }
 
-/** The settings of a run: config file < environment < ARGOCD_ENV_*. */
+/**
+ * Settings an Application may not set through its plugin env unless the operator allows
+ * them (KEYWARD_PLUGIN_ENV_ALLOW, in the sidecar's env or config file): where the
+ * sidecar's credentials are sent or read from, which programs run, and what Argo CD
+ * itself says. Otherwise one app could, say, point VAULT_ADDR at its own server and
+ * receive the sidecar's Vault login.
+ */
+export const OPERATOR_ONLY = [
+  'VAULT_ADDR',
+  'VAULT_CACERT',
+  'VAULT_CAPATH',
+  'VAULT_SKIP_VERIFY',
+  'VAULT_CLIENT_*',
+  'AVP_K8S_TOKEN_PATH',
+  'KEYWARD_VAULT_*',
+  'KUBECONFIG',
+  'KUBERNETES_*',
+  'KEYWARD_K8S_*',
+  'SOPS_*',
+  'KEYWARD_SOPS_*',
+  'AWS_*',
+  'AZURE_*',
+  'GOOGLE_*',
+  'KEYWARD_CONFIG_FILE',
+  'KEYWARD_HELM',
+  'KEYWARD_KUSTOMIZE',
+  'KEYWARD_TEMPLATE_CACHE',
+  'KEYWARD_ENV_ALLOW',
+  'KEYWARD_PLUGIN_ENV_ALLOW',
+  'ARGOCD_*',
+  'KUBE_*',
+  'PATH',
+  'HOME',
+];
+
+const matches = (name: string, pattern: string) =>
+  pattern.endsWith('*') ? name.startsWith(pattern.slice(0, -1)) : name === pattern;
+
+/** The settings of a run: config file < environment < ARGOCD_ENV_* (operator-only names refused). */
 export function pluginSettings(env: Env, config: readonly [string, string][] = []): Settings {
   const entries: [string, string][] = [...config];
   const prefixed: [string, string][] = [];
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined) continue;
     if (name.startsWith('ARGOCD_ENV_') && name.length > 11) prefixed.push([name.slice(11), value]);
-    entries.push([name, value]);
+    else entries.push([name, value]);
   }
-  return new Settings([...entries, ...prefixed]);
+  const operator = new Settings(entries);
+  const allowed = (operator.first('KEYWARD_PLUGIN_ENV_ALLOW') ?? '').split(',').map((p) => p.trim());
+  const refused = prefixed
+    .map(([name]) => name)
+    .filter((name) => OPERATOR_ONLY.some((p) => matches(name, p)) && !allowed.some((p) => p && matches(name, p)));
+  if (refused.length > 0) {
+    throw new ConfigError(
+      `argocd: the Application sets ${refused.join(', ')}, which only the plugin's operator may set (KEYWARD_PLUGIN_ENV_ALLOW)`,
+    );
+  }
+  return operator.with(prefixed);
 }
 
 /** The Application's plugin parameters: strings, arrays and maps by name. */

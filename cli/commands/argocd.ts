@@ -29,7 +29,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 /** The settings file: --config-file, else KEYWARD_CONFIG_FILE, else the sidecar's default mount when present. */
 function configFile(flag: string | undefined, env: Env = process.env): [string, string][] {
-  const named = flag ?? env.KEYWARD_CONFIG_FILE ?? env.ARGOCD_ENV_KEYWARD_CONFIG_FILE;
+  const named = flag ?? env.KEYWARD_CONFIG_FILE;
   const file = named ?? (existsSync(CONFIG_FILE) ? CONFIG_FILE : undefined);
   if (!file) return [];
   let text: string;

@@ -67,6 +67,8 @@ export interface App {
   pluginEnv?: Record<string, string>;
   /** spec.source.plugin.parameters. */
   parameters?: object[];
+  /** The Git revision Argo CD renders (default: a fixed one). */
+  revision?: string;
 }
 
 /** The environment cmp-server gives the plugin's commands for `app`. */
@@ -77,7 +79,7 @@ export function cmpEnv(sidecar: Sidecar, app: App): Record<string, string> {
     ARGOCD_APP_NAME: app.name,
     ARGOCD_APP_NAMESPACE: 'shop',
     ARGOCD_APP_PROJECT_NAME: 'default',
-    ARGOCD_APP_REVISION: '8b1f0c2d6e3a4b5c9d7e1f2a3b4c5d6e7f8a9b0c',
+    ARGOCD_APP_REVISION: app.revision ?? '8b1f0c2d6e3a4b5c9d7e1f2a3b4c5d6e7f8a9b0c',
     ARGOCD_APP_SOURCE_PATH: app.path,
     ARGOCD_APP_SOURCE_REPO_URL: 'https://git.example.com/platform/shop.git',
     ARGOCD_APP_SOURCE_TARGET_REVISION: 'main',

@@ -101,7 +101,7 @@ describe('argocd generate: the template cache', () => {
     } finally {
       await vaultAdmin('secret/data/keyward-demo/api', { data: DEMO_SECRETS.api });
     }
-    const nextRevision = { ...(APPS.helm as App), pluginEnv: { ARGOCD_APP_REVISION: '0123456789abcdef' } };
+    const nextRevision = { ...(APPS.helm as App), revision: '0123456789abcdef0123456789abcdef01234567' };
     const next = await cmp('generate', repo, cached, nextRevision, ['--verbose']);
     expect(next.stderr).not.toContain('from the template cache');
     expect(readdirSync(cacheDir)).toHaveLength(3);
@@ -112,20 +112,35 @@ describe('argocd generate: settings', () => {
   const withEnv = (env: Record<string, string>): Sidecar => ({ ...sidecar, env: { ...sidecar.env, ...env } });
 
   it('ARGOCD_ENV_<NAME> (the Application) wins over the container env, which wins over the config file', async () => {
+    const repoLeaky = exampleRepo(dir);
+    writeFileSync(
+      join(repoLeaky, 'apps', 'plain', 'leaky.yaml'),
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: leaky\ndata:\n  user: <vault:secret/keyward-demo/db#username>\n',
+    );
     const config = join(dir, 'keyward.yaml');
-    writeFileSync(config, 'VAULT_ADDR: http://127.0.0.1:9\nKEYWARD_TIMEOUT: 2\n');
-    const broken = withEnv({ VAULT_ADDR: 'http://127.0.0.1:9', KEYWARD_CONFIG_FILE: config });
+    writeFileSync(config, 'KEYWARD_STRICT: "true"\n');
     const app = APPS.plain as App;
-    const viaPluginEnv = await cmp('generate', repo, broken, {
-      ...app,
-      pluginEnv: { VAULT_ADDR: sidecar.env.VAULT_ADDR ?? '' },
-    });
-    expect(viaPluginEnv).toMatchObject({ code: 0, stdout: golden('plain') });
-    const fromFile = withEnv({ KEYWARD_CONFIG_FILE: config });
-    const { VAULT_ADDR: _drop, ...withoutAddr } = fromFile.env;
-    const res = await cmp('generate', repo, { ...fromFile, env: withoutAddr }, app);
-    expect(res).toMatchObject({ code: 1, stdout: '' });
-    expect(res.stderr).toContain('vault: http://127.0.0.1:9 is not reachable');
+    const fromFile = await cmp('generate', repoLeaky, withEnv({ KEYWARD_CONFIG_FILE: config }), app);
+    expect(fromFile).toMatchObject({ code: 1, stdout: '' });
+    expect(fromFile.stderr).toContain('(strict mode)');
+    const envWins = withEnv({ KEYWARD_CONFIG_FILE: config, KEYWARD_STRICT: 'false' });
+    const fromEnv = await cmp('generate', repoLeaky, envWins, app);
+    expect(fromEnv.code).toBe(0);
+    expect(fromEnv.stderr).toContain('keyward: warning: ConfigMap leaky');
+    const fromApp = await cmp('generate', repoLeaky, envWins, { ...app, pluginEnv: { KEYWARD_STRICT: 'true' } });
+    expect(fromApp).toMatchObject({ code: 1, stdout: '' });
+  });
+
+  it("an Application cannot redirect the sidecar's credentials: VAULT_ADDR is the operator's unless allowed", async () => {
+    const app = { ...(APPS.plain as App), pluginEnv: { VAULT_ADDR: 'http://127.0.0.1:9', SOPS_AGE_KEY_FILE: '/x' } };
+    const refused = await cmp('generate', repo, sidecar, app);
+    expect(refused).toMatchObject({ code: 1, stdout: '' });
+    expect(refused.stderr).toBe(
+      "keyward: argocd: the Application sets VAULT_ADDR, SOPS_AGE_KEY_FILE, which only the plugin's operator may set (KEYWARD_PLUGIN_ENV_ALLOW)\n",
+    );
+    const allowing = withEnv({ KEYWARD_PLUGIN_ENV_ALLOW: 'VAULT_ADDR,SOPS_*' });
+    const ownVault = { ...app, pluginEnv: { VAULT_ADDR: sidecar.env.VAULT_ADDR ?? '' } };
+    expect(await cmp('generate', repo, allowing, ownVault)).toMatchObject({ code: 0, stdout: golden('plain') });
   });
 
   it('an AVP user switches by changing only the plugin name: <path:…> placeholders and AVP_* settings', async () => {

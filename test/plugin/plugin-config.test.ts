@@ -69,6 +69,14 @@ describe('settings and parameters', () => {
     const s = pluginSettings({ VAULT_ADDR: 'http://env', ARGOCD_ENV_AVP_TYPE: 'sops', ARGOCD_ENV_: 'x' }, file);
     expect([s.get('VAULT_ADDR'), s.get('AVP_TYPE'), s.get('KEYWARD_TIMEOUT')]).toEqual(['http://env', 'sops', '5']);
     expect(s.get('')).toBeUndefined();
+    expect(() => pluginSettings({ ARGOCD_ENV_KUBECONFIG: '/x', ARGOCD_ENV_AWS_PROFILE: 'p' })).toThrow(
+      "the Application sets KUBECONFIG, AWS_PROFILE, which only the plugin's operator may set",
+    );
+    const allowed = pluginSettings({ KEYWARD_PLUGIN_ENV_ALLOW: 'AWS_*', ARGOCD_ENV_AWS_PROFILE: 'p' });
+    expect(allowed.get('AWS_PROFILE')).toBe('p');
+    expect(() => pluginSettings({ ARGOCD_ENV_KEYWARD_PLUGIN_ENV_ALLOW: '*', ARGOCD_ENV_PATH: '/x' })).toThrow(
+      'sets KEYWARD_PLUGIN_ENV_ALLOW, PATH',
+    );
     expect(() => configEntries('a: [1]', 'f.yaml')).toThrow('f.yaml: a must be a string, number or boolean');
     expect(() => configEntries('- a', 'f.yaml')).toThrow('f.yaml is not a map of settings');
     expect(() => configEntries('a: "', 'f.yaml')).toThrow('f.yaml is not YAML or JSON');
