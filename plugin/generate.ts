@@ -13,6 +13,7 @@ import {
   ConfigError,
   type Context,
   type Exposure,
+  isYes,
   KeywardError,
   type ManifestSource,
   type RenderResult,
@@ -36,8 +37,6 @@ export interface Generated {
   kind: SourceKind;
   result: RenderResult;
 }
-
-const truthy = (v: string | undefined) => v !== undefined && ['1', 't', 'true', 'yes', 'on'].includes(v.toLowerCase());
 
 /** The repository checkout: the app folder minus ARGOCD_APP_SOURCE_PATH (the app folder when unknown). */
 export function repositoryRoot(dir: string, sourcePath: string | undefined): string {
@@ -82,7 +81,7 @@ export async function generate(options: GenerateOptions, base: Context): Promise
     );
   }
   const lines = exposureLines(result.exposed);
-  const strict = options.strict || truthy(s.first('KEYWARD_STRICT')) || truthy(p.string('strict'));
+  const strict = options.strict || s.flag('KEYWARD_STRICT') || isYes(p.string('strict'));
   if (lines.length > 0 && strict) {
     throw new ConfigError(
       `argocd: secrets outside Secrets, which Argo CD shows unmasked (strict mode):\n  ${lines.join('\n  ')}`,

@@ -16,7 +16,7 @@ export {
   renderManifests,
 } from './manifests/render.js';
 export { sopsAware } from './manifests/sops-input.js';
-export { Settings } from './settings.js';
+export { isYes, Settings } from './settings.js';
 export {
   type CreationRule,
   configIndent,

@@ -7,6 +7,10 @@
 
 import { ConfigError } from './errors.js';
 
+/** A yes/no setting or parameter: 1, t, true, yes or on (any case) mean yes; anything else no. */
+export const isYes = (value: string | undefined): boolean =>
+  value !== undefined && ['1', 't', 'true', 'yes', 'on'].includes(value.trim().toLowerCase());
+
 export class Settings {
   private readonly values: ReadonlyMap<string, string>;
 
@@ -44,6 +48,11 @@ export class Settings {
 
   has(name: string): boolean {
     return this.values.has(name);
+  }
+
+  /** Whether the first of `names` that is set says yes (see isYes). */
+  flag(...names: string[]): boolean {
+    return isYes(this.first(...names));
   }
 
   /** A copy with `extra` layered on top. */

@@ -56,8 +56,15 @@ export interface RenderResult {
   exposed: Exposure[];
 }
 
+/** A manifest Argo CD shows unmasked: every kind but Secret. */
+interface Unmasked {
+  kind: string;
+  name: string;
+}
+
 interface Job {
-  doc: Document;
+  /** Set when the field's manifest is not a Secret: a value put there shows unmasked. */
+  unmasked: Unmasked | undefined;
   file: string;
   document: number;
   field: Field;
@@ -115,8 +122,16 @@ async function documentsOf(
 
 type Fail = (where: { file: string; document: number }, field: string, err: unknown) => void;
 
+function unmaskedOf(doc: Document): Unmasked | undefined {
+  const kind = kindOf(doc);
+  if (kind === 'Secret') return undefined;
+  const name = doc.getIn(['metadata', 'name']);
+  return { kind, name: typeof name === 'string' ? name : '' };
+}
+
 function jobsOf(doc: Document, file: string, document: number, avp: string, fail: Fail): Job[] {
   const kind = kindOf(doc);
+  const unmasked = unmaskedOf(doc);
   const removeMissing = truthy(annotation(doc, 'remove-missing'));
   if (removeMissing && kind !== 'Secret' && kind !== 'ConfigMap') {
     fail(
@@ -147,7 +162,7 @@ function jobsOf(doc: Document, file: string, document: number, avp: string, fail
         if (/^<\s*path:/.test(segment.text)) segment.ref.scheme = avp;
         if (kvVersion && segment.ref.scheme === 'vault') segment.ref.kvVersion = kvVersion;
       }
-      jobs.push({ doc, file, document, field, plan: p, base64, textOnly: kind === 'ConfigMap', removeMissing });
+      jobs.push({ unmasked, file, document, field, plan: p, base64, textOnly: kind === 'ConfigMap', removeMissing });
     } catch (err) {
       fail({ file, document }, field.path, err);
     }
@@ -182,16 +197,14 @@ export async function renderManifests(
   const documents: Document[] = [];
   const jobs: Job[] = [];
   const exposed: Exposure[] = [];
-  const exposure = (doc: Document, file: string, document: number, field: string) => {
-    const kind = kindOf(doc);
-    const name = doc.getIn(['metadata', 'name']);
-    if (kind !== 'Secret') exposed.push({ file, document, kind, name: typeof name === 'string' ? name : '', field });
+  const exposure = (unmasked: Unmasked | undefined, file: string, document: number, field: string) => {
+    if (unmasked) exposed.push({ file, document, ...unmasked, field });
   };
   for (const source of sources) {
     const { docs, decrypted } = await documentsOf(source, options);
     docs.forEach((doc, index) => {
       documents.push(doc);
-      if (decrypted) exposure(doc, source.name, index, '(SOPS document)');
+      if (decrypted) exposure(unmaskedOf(doc), source.name, index, '(SOPS document)');
       if (!truthy(annotation(doc, 'ignore'))) jobs.push(...jobsOf(doc, source.name, index, avp, fail));
     });
   }
@@ -209,7 +222,7 @@ export async function renderManifests(
   for (const job of jobs) {
     try {
       apply(job, reads);
-      if (revealing(job.plan)) exposure(job.doc, job.file, job.document, job.field.path);
+      if (job.unmasked && revealing(job.plan)) exposure(job.unmasked, job.file, job.document, job.field.path);
     } catch (err) {
       if (err instanceof MissingSecretError && job.removeMissing) job.field.remove();
       else fail({ file: job.file, document: job.document }, job.field.path, err);

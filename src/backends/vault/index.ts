@@ -42,8 +42,6 @@ const settings: readonly SettingSpec[] = [
   spec('KEYWARD_VAULT_TOKEN_CACHE', 'folder for cached login tokens, or off'),
 ];
 
-const truthy = (v: string | undefined) => v !== undefined && ['1', 't', 'true', 'yes'].includes(v.toLowerCase());
-
 class VaultBackend implements BackendInstance {
   private ready: Promise<{ kv: KvReader; cache: TokenCache }> | undefined;
   private readonly client: VaultClient;
@@ -124,7 +122,7 @@ export const backend: BackendType<VaultConfig> = {
     return {
       connection: {
         address,
-        insecure: truthy(s.first('VAULT_SKIP_VERIFY')),
+        insecure: s.flag('VAULT_SKIP_VERIFY'),
         ...(namespace ? { namespace } : {}),
         ...(caFile ? { caFile } : {}),
       },
