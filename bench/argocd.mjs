@@ -111,7 +111,7 @@ const server = spawn(process.execPath, [cli, 'argocd', 'serve', '--dir', serverD
   stdio: ['ignore', 'ignore', process.env.KEYWARD_BENCH_VERBOSE ? 'inherit' : 'ignore'],
 });
 process.on('exit', () => server.kill());
-while (!existsSync(join(serverDir, 'requests'))) await new Promise((r) => setTimeout(r, 50));
+while (!existsSync(join(serverDir, 'pid'))) await new Promise((r) => setTimeout(r, 50));
 
 const env = (tool, app) => ({
   PATH: `${join(tmp, 'bin')}:${bin}:${process.env.PATH}`,

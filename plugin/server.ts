@@ -126,6 +126,7 @@ export function serve(home: string, handle: (req: GenerateRequest) => Promise<Ge
   lines.on('line', (pid) => {
     if (/^\d+$/.test(pid)) void answer(home, pid, handle).catch(() => undefined);
   });
+  // the pid file comes last: clients (and tests) take it as the sign that the server is ready
   writeFileSync(join(home, 'pid'), `${process.pid}\n`);
   return {
     close: () => {

@@ -51,7 +51,7 @@ beforeAll(async () => {
     env: { PATH: process.env.PATH, HOME: dir, ...sidecar.env },
     stdio: 'ignore',
   });
-  for (let i = 0; !existsSync(join(home, 'requests')); i++) {
+  for (let i = 0; !existsSync(join(home, 'pid')); i++) {
     if (i > 100) throw new Error('keyward argocd serve did not start');
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -105,7 +105,7 @@ describe('keyward-cmp with keyward argocd serve', () => {
     expect(none).toMatchObject({ code: 0, stdout: golden('plain'), stderr: '' });
     const stale = join(dir, 'stale');
     const dead = spawn(process.execPath, [CLI, 'argocd', 'serve', '--dir', stale], { stdio: 'ignore' });
-    for (let i = 0; !existsSync(join(stale, 'requests')) && i < 100; i++)
+    for (let i = 0; !existsSync(join(stale, 'pid')) && i < 100; i++)
       await new Promise((resolve) => setTimeout(resolve, 100));
     dead.kill('SIGKILL');
     await new Promise((resolve) => dead.once('exit', resolve));
