@@ -5,6 +5,7 @@
 
 import { Command, CommanderError } from 'commander';
 import { asKeywardError } from '../src/index.js';
+import { agentCommand, launchCommand } from './commands/agent.js';
 import { argocdCommand } from './commands/argocd.js';
 import { checkCommand } from './commands/check.js';
 import { decryptCommand } from './commands/decrypt.js';
@@ -17,6 +18,7 @@ import { keygenCommand } from './commands/keygen.js';
 import { rotateCommand, updatekeysCommand } from './commands/keys.js';
 import { renderCommand } from './commands/render.js';
 import { setCommand, unsetCommand } from './commands/set.js';
+import { webhookCommand } from './commands/webhook.js';
 import { EXIT, EXIT_HELP, exitCodeFor } from './exit-codes.js';
 import { takeGlobalOptions } from './global-options.js';
 import { VERSION } from './version.js';
@@ -37,6 +39,9 @@ const COMMANDS = new Map<string, () => Command>([
   ['render', renderCommand],
   ['check', checkCommand],
   ['argocd', argocdCommand],
+  ['agent', agentCommand],
+  ['launch', launchCommand],
+  ['webhook', webhookCommand],
 ]);
 
 /**

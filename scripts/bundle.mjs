@@ -4,8 +4,9 @@
 // reader). Then writes both code caches by running representative commands with
 // KEYWARD_WRITE_CODE_CACHE=1. The AWS SDK (KMS and STS clients) is a chunk too, `aws.cjs`,
 // loaded only by kms keys, and so is the Kubernetes client, `k8s.cjs`, loaded only by the
-// k8s backend. age-encryption stays outside: only hybrid post-quantum keys
-// and keygen load it.
+// k8s backend, and the webhook's libraries, `web.cjs`, loaded only by `keyward webhook`. age-encryption stays outside: only hybrid post-quantum keys
+// and keygen load it. The env-mode launcher of the injector is a separate, self-contained
+// script, dist/bundle/launch.cjs (no code cache: node runs it directly in app containers).
 // Usage: node scripts/bundle.mjs   (after tsc; part of `npm run build`)
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -90,6 +91,21 @@ const lazyK8s = {
   },
 };
 
+// the webhook's libraries (express, the certificate maker) become the web chunk, loaded only by `keyward webhook`
+const WEB_MODULES = { express: 'express', '@peculiar/x509': 'x509', 'reflect-metadata': 'reflect' };
+const lazyWeb = {
+  name: 'lazy-web',
+  setup(b) {
+    b.onResolve({ filter: /^(express|@peculiar\/x509|reflect-metadata)$/ }, (args) =>
+      args.importer.includes(`${'node_modules'}/`) ? undefined : { path: args.path, namespace: 'lazy-web' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-web' }, (args) => ({
+      contents: `module.exports = require('keyward-chunk:web').${WEB_MODULES[args.path]};`,
+      loader: 'js',
+    }));
+  },
+};
+
 // wrapped as one function expression for cli/launch.cts, which compiles it with vm.Script
 const wrapper = {
   banner: {
@@ -134,16 +150,23 @@ await chunk('k8s', "export { KubeConfig, CoreV1Api, Observable } from '@kubernet
   supported: { 'dynamic-import': false },
 });
 
+// reflect-metadata first: the certificate library needs its polyfill when it loads
+await chunk(
+  'web',
+  "import 'reflect-metadata'; import express from 'express'; import * as x509 from '@peculiar/x509';\nexport { express, x509 }; export const reflect = {};",
+  { mainFields: ['module', 'main'], supported: { 'dynamic-import': false } },
+);
+
 await build({
   ...wrapper,
-  plugins: [lazyChildProcess, lazyYaml, lazyAws, lazyK8s],
+  plugins: [lazyChildProcess, lazyYaml, lazyAws, lazyK8s, lazyWeb],
   entryPoints: [join(root, 'dist', 'cli', 'entry.js')],
   outfile: join(out, 'cli.cjs'),
   bundle: true,
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  external: ['age-encryption', 'keyward-chunk:yaml', 'keyward-chunk:aws', 'keyward-chunk:k8s'],
+  external: ['age-encryption', 'keyward-chunk:yaml', 'keyward-chunk:aws', 'keyward-chunk:k8s', 'keyward-chunk:web'],
   supported: { 'dynamic-import': false },
   define: {
     'import.meta.url': '__keyward.url',
@@ -152,6 +175,55 @@ await build({
   charset: 'ascii',
   minify: true,
   keepNames: false,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+
+// The env-mode launcher, dist/bundle/launch.cjs: one self-contained script that `node launch.cjs -- program args`
+// runs with nothing beside it (the webhook copies it and node into app containers). The core and its backends are
+// inside; the Kubernetes client and the AWS SDK are not (stand-ins that fail with a clear error when used: the
+// launcher resolves Vault, SOPS age, env and memory placeholders).
+const unavailable = {
+  name: 'launcher-unavailable',
+  setup(b) {
+    b.onResolve({ filter: /^(@kubernetes\/client-node|@aws-sdk\/.*)$/ }, (args) => ({
+      path: args.path,
+      namespace: 'launcher-unavailable',
+    }));
+    b.onLoad({ filter: /.*/, namespace: 'launcher-unavailable' }, (args) => ({
+      contents: `const no = () => { throw new Error(${JSON.stringify(`${args.path} is not in the env launcher`)}); };
+module.exports = new Proxy({}, { get: (_, key) => (key === '__esModule' ? false : no()) });`,
+      loader: 'js',
+    }));
+  },
+};
+await build({
+  stdin: {
+    contents: `import { launch } from './dist/sidecar/agent/launch.js';
+import { httpFetch } from './dist/cli/http.js';
+launch(process.argv.slice(2), httpFetch).then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write('keyward launch: internal error (' + (err && err.name) + ')\\n');
+    process.exit(1);
+  },
+);`,
+    resolveDir: root,
+    loader: 'js',
+  },
+  plugins: [unavailable],
+  outfile: join(out, 'launch.cjs'),
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  supported: { 'dynamic-import': false },
+  banner: {
+    js: '"use strict";var __keyward = { get url() { return require("node:url").pathToFileURL(__filename).href; } };',
+  },
+  define: { 'import.meta.url': '__keyward.url' },
+  charset: 'ascii',
+  minify: true,
   legalComments: 'none',
   logLevel: 'warning',
 });
@@ -176,6 +248,17 @@ try {
   writeFileSync(plain, execFileSync(process.execPath, [launcher, 'decrypt', example], { env }));
   execFileSync(process.execPath, [launcher, 'encrypt', '--age', recipient, plain], { env, stdio: 'ignore' });
   execFileSync(process.execPath, [launcher, 'decrypt', example], { env, stdio: 'ignore' });
+  // an in-pod agent's render (`<env:…>` from its own settings): puts the agent's code in the cache
+  const agentConfig = {
+    settings: { BUILD_VALUE: 'build' },
+    dir: join(temp, 'agent'),
+    interval: 60,
+    secrets: [{ name: 'build', source: 'value: <env:BUILD_VALUE>', file: 'build', mode: 0o600 }],
+  };
+  execFileSync(process.execPath, [launcher, 'agent', '--init'], {
+    env: { ...env, KEYWARD_AGENT_CONFIG: JSON.stringify(agentConfig) },
+    stdio: 'ignore',
+  });
   // a kms key against a port nobody listens on: loads and runs the aws chunk (the command fails, the cache is written)
   const kmsEnv = { ...env, AWS_ACCESS_KEY_ID: 'build', AWS_SECRET_ACCESS_KEY: 'build', AWS_MAX_ATTEMPTS: '1' };
   kmsEnv.AWS_ENDPOINT_URL_KMS = 'http://127.0.0.1:9';

@@ -132,10 +132,10 @@ export class BackendError extends KeywardError {
   }
 }
 
-/** Where a placeholder failed: file, document (from 0) and field path. */
+/** Where a placeholder failed: file, document (from 0) and field path; a text has no document (an env var, a secret). */
 export interface PlaceholderFailure {
   file: string;
-  document: number;
+  document?: number;
   field: string;
   message: string;
 }
@@ -145,7 +145,10 @@ export class PlaceholderError extends KeywardError {
   readonly failures: PlaceholderFailure[];
 
   constructor(failures: PlaceholderFailure[]) {
-    const lines = failures.map((f) => `  ${f.file}, document ${f.document}, ${f.field}: ${f.message}`);
+    const lines = failures.map(
+      (f) =>
+        `  ${f.file}${f.document === undefined ? ` ${f.field}` : `, document ${f.document}, ${f.field}`}: ${f.message}`,
+    );
     const count = failures.length === 1 ? '1 placeholder' : `${failures.length} placeholders`;
     super('placeholder', `${count} could not be resolved; nothing was written\n${lines.join('\n')}`);
     this.failures = failures;

@@ -16,6 +16,9 @@ export {
   renderManifests,
 } from './manifests/render.js';
 export { sopsAware } from './manifests/sops-input.js';
+export { createBackend, type ReaderOptions } from './placeholders/reader.js';
+export { checkPlaceholderText, type PlaceholderCheck } from './placeholders/resolve.js';
+export { resolveTexts, schemesOf, type TextOptions, type TextResult } from './placeholders/text.js';
 export { isYes, Settings } from './settings.js';
 export {
   type CreationRule,
@@ -54,6 +57,8 @@ export { FORMATS, type Format, formatForPath, isFormat, loadStore, type Store } 
 export type { MapNode, Node, Tree } from './sops/tree.js';
 export { getAt, type PathPart, parseTreePath, setAt, unsetAt } from './sops/tree-path.js';
 export type {
+  BackendHelpers,
+  BackendInstance,
   BackendType,
   Context,
   HttpFetch,

@@ -28,9 +28,23 @@ export interface ReaderOptions {
 export const readKey = (ref: SecretRef): string =>
   `${ref.scheme}\u0000${ref.path}\u0000${ref.version ?? ''}\u0000${ref.kvVersion ?? ''}\u0000${ref.avp ?? ''}`;
 
+/**
+ * A backend instance for `scheme`, configured from the context's settings (no I/O: a
+ * backend logs in at its first read). A long-running surface makes its instances with
+ * this once and hands them to every render (`ReaderOptions.instances`), so a login
+ * outlives one render.
+ */
+export async function createBackend(scheme: string, ctx: Context, helpers: BackendHelpers): Promise<BackendInstance> {
+  const type = await loadBackend(scheme);
+  if (!type) throw new ConfigError(`${scheme}: keyward has no such backend`);
+  return type.create(type.configure(ctx.settings), ctx, helpers);
+}
+
 export class SecretReader {
   private readonly reads = new Map<string, Promise<unknown>>();
   private readonly backends = new Map<string, Promise<BackendInstance>>();
+  /** Schemes whose instances were handed in: their owner closes them, not `close`. */
+  private readonly shared = new Set<string>();
   private readonly breakers = new Map<string, AbortController>();
   private active = 0;
   private readonly waiting: (() => void)[] = [];
@@ -50,6 +64,7 @@ export class SecretReader {
     this.backoffMs = options.backoffMs ?? 200;
     for (const [scheme, instance] of Object.entries(options.instances ?? {})) {
       this.backends.set(scheme, Promise.resolve(instance));
+      this.shared.add(scheme);
     }
   }
 
@@ -69,18 +84,17 @@ export class SecretReader {
     return this.reads.size;
   }
 
+  /** Closes the backends this reader made (not the ones handed in through `instances`). */
   async close(): Promise<void> {
-    for (const backend of this.backends.values()) await (await backend.catch(() => undefined))?.close?.();
+    for (const [scheme, backend] of this.backends) {
+      if (!this.shared.has(scheme)) await (await backend.catch(() => undefined))?.close?.();
+    }
   }
 
   private backend(scheme: string): Promise<BackendInstance> {
     let pending = this.backends.get(scheme);
     if (!pending) {
-      pending = (async () => {
-        const type = await loadBackend(scheme);
-        if (!type) throw new ConfigError(`${scheme}: keyward has no such backend`);
-        return type.create(type.configure(this.ctx.settings), this.ctx, this.helpers);
-      })();
+      pending = createBackend(scheme, this.ctx, this.helpers);
       this.backends.set(scheme, pending);
     }
     return pending;

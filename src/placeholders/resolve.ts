@@ -7,6 +7,7 @@
  * non-text result replaces the whole field, as argocd-vault-plugin does.
  */
 
+import { backendSchemes } from '../backends/index.js';
 import { KeywardError, PlaceholderSyntaxError } from '../errors.js';
 import { type GenericContext, type Placeholder, type SecretRef, tokenize } from './grammar.js';
 import { applyModifiers, checkModifiers } from './modifiers.js';
@@ -93,4 +94,30 @@ export function substitute(p: Plan, reads: Reads): unknown {
   const parts = p.segments.map((s) => (typeof s === 'string' ? s : resolvedValue(s, reads)));
   const typed = parts.find((v) => typeof v !== 'string');
   return typed !== undefined ? typed : parts.join('');
+}
+
+/* Checking a text's placeholders without reading anything (the webhook does it at admission). */
+
+export interface PlaceholderCheck {
+  /** How many placeholders the text holds. */
+  count: number;
+  /** What is wrong, or undefined; it may quote a placeholder, never the text around it. */
+  problem?: string;
+}
+
+/** The text's placeholders checked; `problem` names the first fault. */
+export function checkPlaceholderText(text: string): PlaceholderCheck {
+  try {
+    const p = plan(text, undefined);
+    const placeholders = p.segments.filter((s): s is Placeholder => typeof s !== 'string');
+    for (const ph of placeholders) {
+      if (!backendSchemes.includes(ph.ref.scheme)) {
+        throw new PlaceholderSyntaxError(`unknown backend ${ph.ref.scheme} (${backendSchemes.join(', ')})`);
+      }
+    }
+    return { count: placeholders.length };
+  } catch (err) {
+    const message = err instanceof PlaceholderSyntaxError ? err.message : 'not a valid placeholder';
+    return { count: 0, problem: message };
+  }
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real components keyward's tests run against — sops, age, local-kms,
-# an OpenBao (or Vault) server, gpg, helm, kustomize, argocd-vault-plugin — at pinned versions into a cache folder outside
+# an OpenBao (or Vault) server, gpg, helm, kustomize, argocd-vault-plugin, the Kubernetes
+# OpenAPI schemas — at pinned versions into a cache folder outside
 # the repository (KEYWARD_RIG_DIR, default ~/.cache/keyward-rig). What is already
 # there at the pinned version is skipped. Any failure stops with a clear message:
 # the tests never run against a missing tool.
@@ -107,6 +108,80 @@ gpg_tool() {
     die "could not install gnupg"
 }
 
+# The Kubernetes OpenAPI v3 schemas (core/v1, apps/v1, policy/v1, admissionregistration/v1) that
+# test/helpers/pod-schema.ts validates against, copied verbatim from the k8s.io/kubernetes module's
+# api/openapi-spec/v3. That static snapshot leaves out enum values (hack/update-openapi-spec.sh sets
+# OpenAPIEnums=false); a live API server serves them, so enums.json takes them from the same module's
+# generated definitions (pkg/generated/openapi), read by a small Go program built against it.
+: "${K8S_OPENAPI_MODULE:?set in versions.env}"
+: "${K8S_OPENAPI_VERSION:?set in versions.env}"
+k8s_openapi_files=(api__v1_openapi.json apis__apps__v1_openapi.json apis__policy__v1_openapi.json
+  apis__admissionregistration.k8s.io__v1_openapi.json)
+k8s_openapi() {
+  local out=$RIG_DIR/k8s-openapi id="$K8S_OPENAPI_MODULE@$K8S_OPENAPI_VERSION" f have=yes
+  for f in "${k8s_openapi_files[@]}" enums.json; do [ -s "$out/$f" ] || have=no; done
+  if stamped k8s-openapi "$id" && [ $have = yes ]; then
+    say "kubernetes openapi $K8S_OPENAPI_VERSION already installed"
+    return
+  fi
+  require_go
+  local dir work=$RIG_DIR/k8s-openapi-build
+  dir=$(cd "$RIG_DIR" && go mod download -json "$id" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [ -n "$dir" ] || die "could not download $id"
+  rm -rf "$out.new" "$work" && mkdir -p "$out.new" "$work"
+  for f in "${k8s_openapi_files[@]}"; do
+    cp "$dir/api/openapi-spec/v3/$f" "$out.new/$f" && chmod u+w "$out.new/$f" || die "$id has no api/openapi-spec/v3/$f"
+  done
+  # Every staging module the kubernetes module requires as v0.0.0 is pinned to its release (v1.X.Y -> v0.X.Y).
+  { printf 'module keyward.rig/k8senums\n\ngo 1.24.0\n\nrequire (\n\t%s %s\n' "$K8S_OPENAPI_MODULE" "$K8S_OPENAPI_VERSION"
+    sed -n "s/^[[:space:]]*\(k8s\.io\/[a-z-]*\) v0\.0\.0\$/\t\1 v0.${K8S_OPENAPI_VERSION#v1.}/p" "$dir/go.mod"
+    printf ')\n'; } >"$work/go.mod"
+  cat >"$work/main.go" <<'GO'
+// Prints {schema name: {path inside it: enum values}} for every enum in the generated definitions.
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"slices"
+	"strings"
+
+	"k8s.io/kube-openapi/pkg/validation/spec"
+	"k8s.io/kubernetes/pkg/generated/openapi"
+)
+
+func main() {
+	out := map[string]map[string][]any{}
+	for name, def := range openapi.GetOpenAPIDefinitions(func(p string) spec.Ref { return spec.MustCreateRef(p) }) {
+		pkg, typ, _ := strings.Cut(name, ".") // k8s.io/api/core/v1.Pod -> io.k8s.api.core.v1.Pod
+		host, rest, _ := strings.Cut(pkg+"."+typ, "/")
+		parts := strings.Split(host, ".")
+		slices.Reverse(parts)
+		friendly := strings.Join(parts, ".") + "." + strings.ReplaceAll(rest, "/", ".")
+		for prop, s := range def.Schema.Properties {
+			at, enum := "properties/"+prop, s.Enum
+			if s.Items != nil && s.Items.Schema != nil && len(s.Items.Schema.Enum) > 0 {
+				at, enum = at+"/items", s.Items.Schema.Enum
+			}
+			if len(enum) > 0 {
+				if out[friendly] == nil {
+					out[friendly] = map[string][]any{}
+				}
+				out[friendly][at] = enum
+			}
+		}
+	}
+	if err := json.NewEncoder(os.Stdout).Encode(out); err != nil {
+		panic(err)
+	}
+}
+GO
+  logged k8s-openapi-enums bash -c "cd '$work' && go run . >'$out.new/enums.json'" ||
+    die "could not build the enum list from $id"
+  rm -rf "$out" && mv "$out.new" "$out" && rm -rf "$work"
+  stamp k8s-openapi "$id"
+}
+
 go_tool sops sops "$SOPS_MODULE" "$SOPS_VERSION"
 go_tool age age-keygen "$AGE_MODULE" "$AGE_VERSION"
 go_tool local-kms local-kms "$LOCAL_KMS_MODULE" "$LOCAL_KMS_VERSION"
@@ -115,4 +190,5 @@ go_tool kustomize kustomize "$KUSTOMIZE_MODULE" "$KUSTOMIZE_VERSION"
 vault_server
 gpg_tool
 avp_tool
+k8s_openapi
 say "ready in $RIG_DIR"

@@ -26,6 +26,16 @@ export type RigTool = (typeof RIG_TOOLS)[number];
 /** argocd-vault-plugin's own input and output fixtures, copied from its module by install.sh. */
 export const AVP_FIXTURES = join(RIG_DIR, 'avp-fixtures');
 
+/** The Kubernetes OpenAPI v3 schemas and their enum values, taken from the k8s.io/kubernetes module by install.sh. */
+export const K8S_OPENAPI_DIR = join(RIG_DIR, 'k8s-openapi');
+export const K8S_OPENAPI_FILES = [
+  'api__v1_openapi.json',
+  'apis__apps__v1_openapi.json',
+  'apis__policy__v1_openapi.json',
+  'apis__admissionregistration.k8s.io__v1_openapi.json',
+  'enums.json',
+] as const;
+
 export const ENV = {
   vaultAddr: 'KEYWARD_TEST_VAULT_ADDR',
   vaultToken: 'KEYWARD_TEST_VAULT_TOKEN',
@@ -50,9 +60,13 @@ export function pinnedVersions(): Record<string, string> {
   return out;
 }
 
-/** Names of rig tools that are not installed. */
+/** Names of rig tools and files that are not installed. */
 export function missingTools(): string[] {
-  return RIG_TOOLS.filter((tool) => !existsSync(toolPath(tool)));
+  const files = K8S_OPENAPI_FILES.map((file) => join('k8s-openapi', file));
+  return [
+    ...RIG_TOOLS.filter((tool) => !existsSync(toolPath(tool))),
+    ...files.filter((file) => !existsSync(join(RIG_DIR, file))),
+  ];
 }
 
 /** A value handed over by the global setup; throws when the rig did not provide it. */

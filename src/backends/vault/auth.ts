@@ -31,6 +31,8 @@ export interface Login {
   token: string;
   /** Seconds the token lives (0: no expiry known). */
   ttl: number;
+  /** Whether `auth/token/renew-self` may extend it. */
+  renewable: boolean;
 }
 
 const K8S_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
@@ -109,19 +111,22 @@ export function loginPlan(s: Settings): LoginPlan {
   }
 }
 
-/** Logs in with the plan's method; the token method reads VAULT_TOKEN or ~/.vault-token. */
+/**
+ * Logs in with the plan's method (the body is built now, so a token file is read
+ * afresh each time); the token method reads VAULT_TOKEN or ~/.vault-token.
+ */
 export async function login(plan: LoginPlan, client: VaultClient, s: Settings, ctx: Context): Promise<Login> {
   if (plan.method === 'token') {
     const given = s.first('VAULT_TOKEN');
     const home = s.first('HOME');
     const token = given ?? (home ? await fileText(ctx, `${home}/.vault-token`, 'a token').catch(() => '') : '');
     if (!token) throw new ConfigError('vault: no token (set VAULT_TOKEN, or choose a login with KEYWARD_VAULT_AUTH)');
-    return { token: token.trim(), ttl: 0 };
+    return { token: token.trim(), ttl: 0, renewable: false };
   }
   const path = plan.method === 'userpass' ? plan.mount : `${plan.mount}/login`;
   const reply = await client.request('POST', path, await plan.body(ctx));
   const token = reply?.auth?.client_token;
   if (typeof token !== 'string' || token === '') throw new BackendError(`vault: ${path} gave no token`);
   const ttl = typeof reply?.auth?.lease_duration === 'number' ? reply.auth.lease_duration : 0;
-  return { token, ttl };
+  return { token, ttl, renewable: reply?.auth?.renewable === true };
 }

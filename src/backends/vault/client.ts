@@ -32,6 +32,11 @@ export class VaultClient {
     private readonly ctx: Context,
   ) {}
 
+  /** A client of the same server (and CA) without a token, for logging in. */
+  anonymous(): VaultClient {
+    return new VaultClient(this.connection, this.ctx);
+  }
+
   /** GET or POST `/v1/<path>`; undefined for a 404 on GET. */
   async request(
     method: 'GET' | 'POST' | 'LIST',

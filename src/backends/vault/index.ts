@@ -3,18 +3,19 @@
  * AVP's `<path:secret/data/app#password>`. KV v1 and v2 with auto-detection, versions
  * (`#key#3`), any other logical path read raw (dynamic secrets). Connection settings
  * are Vault's own: VAULT_ADDR, VAULT_NAMESPACE, VAULT_CACERT, VAULT_SKIP_VERIFY;
- * logins are in auth.ts, the token cache in token-cache.ts. Logging in happens at
- * the first read, so a render without Vault placeholders never talks to Vault. A
- * cached token that Vault refuses is dropped and the read retried after a fresh login.
+ * logins are in auth.ts, the token's life (renewal, logging in again) in session.ts,
+ * the token cache in token-cache.ts. Logging in happens at the first read, so a
+ * render without Vault placeholders never talks to Vault. A read Vault denies is
+ * retried once after a fresh login (a cached or revoked token, a restarted Vault).
  */
 
 import { BackendError, ConfigError } from '../../errors.js';
 import type { Settings } from '../../settings.js';
 import type { BackendInstance, BackendType, Context, ReadOptions, SettingSpec } from '../../types.js';
-import { type LoginPlan, login, loginPlan } from './auth.js';
+import { type LoginPlan, loginPlan } from './auth.js';
 import { VaultClient, type VaultConnection } from './client.js';
 import { KvReader } from './kv.js';
-import { TokenCache } from './token-cache.js';
+import { TokenSession } from './session.js';
 
 interface VaultConfig {
   connection: Omit<VaultConnection, 'ca'> & { caFile?: string };
@@ -43,8 +44,10 @@ const settings: readonly SettingSpec[] = [
 ];
 
 class VaultBackend implements BackendInstance {
-  private ready: Promise<{ kv: KvReader; cache: TokenCache }> | undefined;
   private readonly client: VaultClient;
+  private readonly session: TokenSession;
+  /** The KV reader of the current login (a new login starts with a fresh mount cache). */
+  private kv: { generation: number; reader: KvReader } | undefined;
   /** Settles once VAULT_CACERT (if any) is read into the connection. */
   private readonly caLoaded: Promise<void>;
 
@@ -54,55 +57,30 @@ class VaultBackend implements BackendInstance {
     ca: Promise<string | undefined>,
   ) {
     this.client = new VaultClient({ ...config.connection }, ctx);
+    this.session = new TokenSession(this.client, config.plan, config.settings, ctx);
     this.caLoaded = ca.then((pem) => {
       if (pem) Object.assign(this.client.connection, { ca: pem });
     });
   }
 
   async read(path: string, options: ReadOptions): Promise<unknown> {
-    const { kv, cache } = await this.session();
+    await this.caLoaded;
+    const generation = await this.session.ready();
     try {
-      return await kv.read(path, options);
+      return await this.reader(generation).read(path, options);
     } catch (err) {
-      if (!(err instanceof BackendError) || !/permission denied/.test(err.message) || !cache.enabled) throw err;
-      // perhaps a cached token that was revoked: once more with a fresh login
-      await cache.drop();
-      this.ready = undefined;
-      const again = await this.session(true);
-      return again.kv.read(path, options);
+      if (!(err instanceof BackendError) || !/permission denied/.test(err.message)) throw err;
+      // perhaps a token that was revoked, expired early, or a Vault that restarted: once more after a fresh login
+      if (!(await this.session.denied(generation))) throw err;
+      return this.reader(await this.session.ready()).read(path, options);
     }
   }
 
-  private session(fresh = false): Promise<{ kv: KvReader; cache: TokenCache }> {
-    this.ready ??= (async () => {
-      await this.caLoaded;
-      const { plan, connection, settings: s } = this.config;
-      const cache =
-        plan.method === 'token'
-          ? TokenCache.for([], s.with([['KEYWARD_VAULT_TOKEN_CACHE', 'off']]), this.ctx)
-          : TokenCache.for(
-              [connection.address, connection.namespace ?? '', plan.method, plan.mount, plan.identity],
-              s,
-              this.ctx,
-            );
-      const cached = fresh ? undefined : await cache.get();
-      if (cached) {
-        this.client.token = cached;
-        this.ctx.log.debug(`vault: using a cached ${plan.method} token`);
-      } else {
-        const result = await login(plan, this.client, s, this.ctx);
-        this.client.token = result.token;
-        if (plan.method !== 'token') {
-          this.ctx.log.debug(`vault: logged in with ${plan.method} at ${plan.mount}`);
-          await cache.put(result.token, result.ttl);
-        }
-      }
-      return { kv: new KvReader(this.client, this.config.kvVersion, this.ctx.log), cache };
-    })();
-    this.ready.catch(() => {
-      this.ready = undefined;
-    });
-    return this.ready;
+  private reader(generation: number): KvReader {
+    if (this.kv?.generation !== generation) {
+      this.kv = { generation, reader: new KvReader(this.client, this.config.kvVersion, this.ctx.log) };
+    }
+    return this.kv.reader;
   }
 }
 

@@ -14,7 +14,7 @@ import type { Context } from '../../types.js';
 
 const MARGIN_MS = 60_000;
 
-interface Entry {
+export interface CachedToken {
   token: string;
   /** Milliseconds since the epoch. */
   expires: number;
@@ -41,13 +41,14 @@ export class TokenCache {
     return this.file !== undefined;
   }
 
-  /** A cached token that is still good, or undefined. */
-  async get(): Promise<string | undefined> {
+  /** A cached token that is still good, with its expiry, or undefined. */
+  async get(): Promise<CachedToken | undefined> {
     if (!this.file) return undefined;
     try {
-      const entry = JSON.parse(new TextDecoder().decode(await this.ctx.readFile(this.file))) as Partial<Entry>;
+      const entry = JSON.parse(new TextDecoder().decode(await this.ctx.readFile(this.file))) as Partial<CachedToken>;
       if (typeof entry.token !== 'string' || typeof entry.expires !== 'number') return undefined;
-      return entry.expires - MARGIN_MS > this.ctx.now().getTime() ? entry.token : undefined;
+      const good = entry.expires - MARGIN_MS > this.ctx.now().getTime();
+      return good ? { token: entry.token, expires: entry.expires } : undefined;
     } catch {
       return undefined;
     }
