@@ -10,6 +10,7 @@ import type { Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, type Logger } from '../../src/index.js';
 import { type CertPair, loadPair, watchPair } from './cert-files.js';
+import { mutateRoute } from './mutate-route.js';
 import type { WebhookOptions } from './options.js';
 import { selfSigned } from './self-signed.js';
 import { type AppState, httpsServer, type WebhookMetrics, webhookApp, webhookMetrics } from './server.js';
@@ -68,7 +69,7 @@ export async function startWebhook(
   const { pair, watched } = await certificates(tls, log);
   const metrics = webhookMetrics();
   const state: AppState = { ready: true };
-  const server = httpsServer(webhookApp(options, log, metrics, state), pair);
+  const server = httpsServer(webhookApp(metrics, state), pair, mutateRoute(options, log, metrics));
   const unwatch =
     watched && tls.tlsCert && tls.tlsKey
       ? watchPair(

@@ -1,19 +1,17 @@
 /**
- * The webhook's HTTPS server (express): `POST /mutate` answers AdmissionReviews,
- * `/healthz` and `/readyz` answer probes (readyz turns 503 while shutting down), and
- * `/metrics` gives Prometheus counters of admissions by outcome and namespace and a
- * histogram of admission time. One log line per injected or refused pod, naming the
- * pod and the reason: annotations hold references, never secret values.
+ * The webhook's HTTPS server: express serves `/healthz` and `/readyz` (readyz turns
+ * 503 while shutting down), `/metrics` (Prometheus counters of admissions by outcome
+ * and namespace, a histogram of admission time, certificate reloads), 404s and the
+ * errors of bad requests; `POST /mutate`, the hot path, has its own handler
+ * (mutate-route.ts) in front of express.
  */
 
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server } from 'node:https';
 import { createServer } from 'node:https';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { Logger } from '../../src/index.js';
 import { Counter, Histogram, METRICS_CONTENT_TYPE, Registry } from '../metrics.js';
-import { admit } from './admission.js';
 import type { CertPair } from './cert-files.js';
-import type { WebhookOptions } from './options.js';
 
 export interface WebhookMetrics {
   registry: Registry;
@@ -42,28 +40,10 @@ export interface AppState {
   ready: boolean;
 }
 
-function podName(body: unknown): string {
-  const request = (body as { request?: { object?: { metadata?: { name?: unknown; generateName?: unknown } } } })
-    ?.request;
-  const meta = request?.object?.metadata;
-  if (typeof meta?.name === 'string' && meta.name !== '') return meta.name;
-  return typeof meta?.generateName === 'string' ? `${meta.generateName}*` : '(unnamed)';
-}
-
-export function webhookApp(options: WebhookOptions, log: Logger, metrics: WebhookMetrics, state: AppState) {
+export function webhookApp(metrics: WebhookMetrics, state: AppState) {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
-  app.post('/mutate', express.json({ limit: '4mb' }), (req: Request, res: Response) => {
-    const started = process.hrtime.bigint();
-    const result = admit(req.body, options);
-    const ns = result.namespace;
-    metrics.admissions.inc({ outcome: result.outcome, ...(ns ? { namespace: ns } : {}) });
-    if (result.outcome === 'injected') log.info(`webhook: injected ${ns}/${podName(req.body)}`);
-    if (result.outcome === 'denied') log.warn(`webhook: refused ${ns}/${podName(req.body)}: ${result.message}`);
-    res.status(result.outcome === 'invalid' ? 400 : 200).json(result.review);
-    metrics.duration.observe(Number(process.hrtime.bigint() - started) / 1e9);
-  });
   app.get('/healthz', (_req, res) => {
     res.type('text/plain').send('ok\n');
   });
@@ -79,17 +59,23 @@ export function webhookApp(options: WebhookOptions, log: Logger, metrics: Webhoo
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' });
   });
-  // a body that is not JSON, or too large: a clear 4xx, never a stack trace
-  app.use((err: Error & { status?: number }, _req: Request, res: Response, _next: NextFunction) => {
-    metrics.admissions.inc({ outcome: 'invalid' });
-    const status = typeof err.status === 'number' && err.status < 500 ? err.status : 400;
-    res.status(status).json({ error: status === 413 ? 'request too large' : 'the body is not valid JSON' });
+  // whatever else goes wrong: a plain 500, never a stack trace
+  app.use((_err: Error, _req: Request, res: Response, _next: NextFunction) => {
+    res.status(500).json({ error: 'internal error' });
   });
   return app;
 }
 
-export function httpsServer(app: ReturnType<typeof webhookApp>, pair: CertPair): Server {
-  const server = createServer({ cert: pair.cert, key: pair.key, minVersion: 'TLSv1.2' }, app);
+/** HTTPS: `POST /mutate` to its own handler (mutate-route.ts), every other request to express. */
+export function httpsServer(
+  app: ReturnType<typeof webhookApp>,
+  pair: CertPair,
+  mutate: (req: IncomingMessage, res: ServerResponse) => void,
+): Server {
+  const server = createServer({ cert: pair.cert, key: pair.key, minVersion: 'TLSv1.2' }, (req, res) => {
+    if (req.method === 'POST' && (req.url === '/mutate' || req.url?.startsWith('/mutate?'))) mutate(req, res);
+    else app(req, res);
+  });
   server.keepAliveTimeout = 65_000;
   return server;
 }

@@ -62,10 +62,12 @@ describe('keyward webhook over TLS with certificate files', () => {
     const notReview = await call(hook.port, first.cert, 'POST', '/mutate', '{"kind":"Pod"}');
     expect(notReview.status).toBe(400);
     expect((await call(hook.port, first.cert, 'GET', '/nope')).status).toBe(404);
+    const huge = await call(hook.port, first.cert, 'POST', '/mutate', `"${'x'.repeat(5 * 1024 * 1024)}"`);
+    expect(huge).toEqual({ status: 413, body: '{"error":"request too large"}' });
     const metrics = (await call(hook.port, first.cert, 'GET', '/metrics')).body;
     expect(metrics).toMatch(/keyward_webhook_admissions_total\{outcome="injected",namespace="shop"\} 1/);
     expect(metrics).toMatch(/keyward_webhook_admission_duration_seconds_count \d+/);
-    expect(metrics).toMatch(/keyward_webhook_admissions_total\{outcome="invalid"\} 2/);
+    expect(metrics).toMatch(/keyward_webhook_admissions_total\{outcome="invalid"\} 3/);
   });
 
   it('never shows a canary from a pod in its answers, logs or metrics', async () => {
