@@ -1,8 +1,8 @@
 // Shared by the benchmarks: the rig's Vault API dev server on a free loopback port, a counting
-// loopback proxy in front of it, and medians.
-import { spawn } from 'node:child_process';
+// loopback proxy in front of it, medians, timed runs, and a running process's CPU time and memory.
+import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -95,4 +95,19 @@ export function timed(command, args, options) {
       }),
     );
   });
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+export const mb = (kb) => kb / 1024;
+
+let tickMs;
+/** CPU time (ms), RSS and peak RSS (KB) of a running process, from /proc. */
+export function proc(pid) {
+  tickMs ??= 1000 / Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100);
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? Number.NaN);
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is field 3 (state): utime and stime are fields 14 and 15
+  return { cpuMs: (Number(fields[11]) + Number(fields[12])) * tickMs, rssKB: kb('VmRSS'), hwmKB: kb('VmHWM') };
 }

@@ -7,6 +7,7 @@
  */
 
 import { startVaultDev, stopServer } from '../rig/servers.js';
+import { vaultCaller } from './vault.js';
 
 export interface AvpVault {
   addr: string;
@@ -48,14 +49,11 @@ const KV2: [string, Record<string, unknown>][] = [
 
 export async function startAvpVault(work: string): Promise<AvpVault> {
   const { server, addr, token } = await startVaultDev('vault-api server for the AVP fixtures', work, 'avp-vault.log');
-  const call = async (path: string, body?: object, method = 'POST') => {
-    const res = await fetch(`${addr}/v1/${path}`, {
-      method,
-      headers: { 'X-Vault-Token': token },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    if (!res.ok) throw new Error(`vault ${method} ${path}: HTTP ${res.status} ${await res.text()}`);
-  };
+  const call = vaultCaller(
+    () => addr,
+    () => token,
+  );
+
   await call('sys/mounts/secret', undefined, 'DELETE');
   await call('sys/mounts/secret', { type: 'kv', options: { version: '1' } });
   await call('sys/mounts/kv', { type: 'kv', options: { version: '2' } });

@@ -13,6 +13,7 @@ import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { join } from 'node:path';
 import { toolPath } from '../rig/paths.js';
 import { freePort, type RunningServer, startServer, stopServer, waitUntilReady } from '../rig/servers.js';
+import { vaultCaller } from './vault.js';
 
 export const SUBJECT = 'system:serviceaccount:demo:app';
 export const ROLE = 'app';
@@ -43,14 +44,10 @@ export async function startJwtVault(work: string): Promise<JwtVault> {
   let starts = 0;
   let roleOptions: Record<string, unknown> = {};
 
-  const call = async (path: string, body?: object, method = 'POST') => {
-    const res = await fetch(`${addr}/v1/${path}`, {
-      method,
-      headers: { 'X-Vault-Token': token },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    if (!res.ok) throw new Error(`vault ${method} ${path}: HTTP ${res.status} ${await res.text()}`);
-  };
+  const call = vaultCaller(
+    () => addr,
+    () => token,
+  );
 
   const putRole = () =>
     call(`auth/jwt/role/${ROLE}`, {
@@ -69,7 +66,9 @@ export async function startJwtVault(work: string): Promise<JwtVault> {
       roleOptions = options;
       await putRole();
     },
-    admin: (path, body) => call(path, body),
+    admin: async (path, body) => {
+      await call(path, body);
+    },
     async write(path, data) {
       secrets.set(path, data);
       if (server) await call(`secret/data/${path}`, { data });

@@ -9,21 +9,22 @@ import { ENV, rigEnv } from '../rig/paths.js';
 
 export const vaultAddr = (): string => rigEnv(ENV.vaultAddr);
 
-/** Calls the rig's Vault as root; returns the JSON reply (or {} when there is none). */
-export async function vaultAdmin(
-  path: string,
-  body?: object,
-  method = body ? 'POST' : 'GET',
-): Promise<Record<string, unknown>> {
-  const res = await fetch(`${vaultAddr()}/v1/${path}`, {
-    method,
-    headers: { 'X-Vault-Token': rigEnv(ENV.vaultToken) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  if (!res.ok) throw new Error(`vault ${method} ${path}: HTTP ${res.status} ${await res.text()}`);
-  const text = await res.text();
-  return text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
+/** A function calling one Vault server with one token; it returns the JSON reply (or {} when there is none). */
+export function vaultCaller(addr: () => string, token: () => string) {
+  return async (path: string, body?: object, method = body ? 'POST' : 'GET'): Promise<Record<string, unknown>> => {
+    const res = await fetch(`${addr()}/v1/${path}`, {
+      method,
+      headers: { 'X-Vault-Token': token() },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    if (!res.ok) throw new Error(`vault ${method} ${path}: HTTP ${res.status} ${await res.text()}`);
+    const text = await res.text();
+    return text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
+  };
 }
+
+/** Calls the rig's Vault as root; returns the JSON reply (or {} when there is none). */
+export const vaultAdmin = vaultCaller(vaultAddr, () => rigEnv(ENV.vaultToken));
 
 /** A fresh mount of `type` (with options) under a unique name; returns the name. */
 export async function mount(type: string, options: Record<string, string> = {}): Promise<string> {
