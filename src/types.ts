@@ -109,6 +109,11 @@ export interface ReadOptions {
 export interface BackendInstance {
   /** The secret's data, or undefined when it does not exist. */
   read(path: string, options: ReadOptions): Promise<unknown>;
+  /**
+   * Seconds until something read needs reading (or renewing) again — a lease, a TTL —
+   * for a long-running surface's next render; undefined when nothing read has one.
+   */
+  refreshIn?(): number | undefined;
   close?(): Promise<void>;
 }
 

@@ -33,6 +33,8 @@ export interface RenderReport {
   ms: number;
   /** Processes signalled. */
   signalled: number;
+  /** Seconds until a lease or TTL read in this render is due again (undefined: none). */
+  refreshIn: number | undefined;
 }
 
 /** One line per event on stderr (`keyward agent: …`); never a value. */
@@ -108,7 +110,10 @@ export class Agent {
     this.metrics.lastSuccess.set(Math.floor(Date.now() / 1000));
     this.metrics.ready.set(1);
     this.metrics.duration.observe(ms / 1000);
-    return { written, changed, reads, ms, signalled };
+    const due = Object.values(this.instances)
+      .map((i) => i.refreshIn?.())
+      .filter((n): n is number => n !== undefined);
+    return { written, changed, reads, ms, signalled, refreshIn: due.length > 0 ? Math.min(...due) : undefined };
   }
 
   private failed(stage: string): void {

@@ -2,9 +2,10 @@
  * The agent's two ways to run. `--init` renders once and exits 0, retrying with
  * backoff until --init-timeout has passed (then exit 1). The sidecar serves
  * /readyz, /healthz and /metrics, renders at once and again every `interval`
- * seconds; a failed render keeps the last good files and is retried with
- * exponential backoff and jitter (never later than the interval), so the agent
- * recovers when the backend comes back. SIGTERM and SIGINT end it with 0 at once,
+ * seconds, or sooner when a lease or TTL read in the last render is due (a lease is
+ * renewed, not read anew, while Vault allows). A failed render keeps the last good
+ * files and is retried with exponential backoff and jitter (never later than the
+ * interval), so the agent recovers when the backend comes back. SIGTERM and SIGINT end it with 0 at once,
  * also in the middle of a read (files are replaced by rename, never left half written).
  */
 
@@ -107,6 +108,8 @@ async function runSidecar(agent: Agent, options: RunOptions): Promise<never> {
       else options.log.debug(line);
       failures = 0;
       first = false;
+      // a lease or TTL due before the interval ends: render then (renewing the lease, or reading anew)
+      if (report.refreshIn !== undefined) wait = Math.max(0.5, Math.min(wait, report.refreshIn));
     } catch (err) {
       failures++;
       wait = backoff(failures, options.config.interval);

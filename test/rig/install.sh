@@ -108,6 +108,24 @@ gpg_tool() {
     die "could not install gnupg"
 }
 
+# PostgreSQL server programs (initdb, postgres, pg_isready, psql) for test/helpers/postgres.ts, the
+# database Vault's database secrets engine issues leased credentials on; from the system's packages.
+postgres_server() {
+  local found
+  found=$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n 1 || true)
+  [ -n "$found" ] || found=$(command -v initdb || true)
+  if [ -n "$found" ] && [ -x "$(dirname "$found")/postgres" ] && command -v psql >/dev/null 2>&1; then
+    say "postgresql $("$(dirname "$found")/postgres" --version | awk '{print $3}') present"
+    return
+  fi
+  command -v apt-get >/dev/null 2>&1 || die "PostgreSQL (initdb, postgres, psql) is missing and apt-get is not available to install postgresql"
+  local sudo=''
+  [ "$(id -u)" -eq 0 ] || sudo='sudo'
+  logged postgresql bash -c "$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q postgresql" ||
+    die "could not install postgresql"
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || die "postgresql installed but no /usr/lib/postgresql/*/bin/initdb"
+}
+
 # The Kubernetes OpenAPI v3 schemas (core/v1, apps/v1, policy/v1, admissionregistration/v1) that
 # test/helpers/pod-schema.ts validates against, copied verbatim from the k8s.io/kubernetes module's
 # api/openapi-spec/v3. That static snapshot leaves out enum values (hack/update-openapi-spec.sh sets
@@ -189,6 +207,7 @@ go_tool helm helm "$HELM_MODULE" "$HELM_VERSION"
 go_tool kustomize kustomize "$KUSTOMIZE_MODULE" "$KUSTOMIZE_VERSION"
 vault_server
 gpg_tool
+postgres_server
 avp_tool
 k8s_openapi
 say "ready in $RIG_DIR"

@@ -19,6 +19,9 @@ export interface VaultConnection {
 
 export interface VaultReply {
   data?: unknown;
+  lease_id?: unknown;
+  lease_duration?: unknown;
+  renewable?: unknown;
   auth?: { client_token?: unknown; lease_duration?: unknown; renewable?: unknown };
   errors?: unknown;
   warnings?: unknown;

@@ -15,6 +15,7 @@ import type { BackendInstance, BackendType, Context, ReadOptions, SettingSpec } 
 import { type LoginPlan, loginPlan } from './auth.js';
 import { VaultClient, type VaultConnection } from './client.js';
 import { KvReader } from './kv.js';
+import { Leases } from './leases.js';
 import { TokenSession } from './session.js';
 
 interface VaultConfig {
@@ -46,6 +47,7 @@ const settings: readonly SettingSpec[] = [
 class VaultBackend implements BackendInstance {
   private readonly client: VaultClient;
   private readonly session: TokenSession;
+  private readonly leases: Leases;
   /** The KV reader of the current login (a new login starts with a fresh mount cache). */
   private kv: { generation: number; reader: KvReader } | undefined;
   /** Settles once VAULT_CACERT (if any) is read into the connection. */
@@ -58,6 +60,7 @@ class VaultBackend implements BackendInstance {
   ) {
     this.client = new VaultClient({ ...config.connection }, ctx);
     this.session = new TokenSession(this.client, config.plan, config.settings, ctx);
+    this.leases = new Leases(this.client, ctx);
     this.caLoaded = ca.then((pem) => {
       if (pem) Object.assign(this.client.connection, { ca: pem });
     });
@@ -76,9 +79,13 @@ class VaultBackend implements BackendInstance {
     }
   }
 
+  refreshIn(): number | undefined {
+    return this.leases.refreshIn();
+  }
+
   private reader(generation: number): KvReader {
     if (this.kv?.generation !== generation) {
-      this.kv = { generation, reader: new KvReader(this.client, this.config.kvVersion, this.ctx.log) };
+      this.kv = { generation, reader: new KvReader(this.client, this.config.kvVersion, this.ctx.log, this.leases) };
     }
     return this.kv.reader;
   }

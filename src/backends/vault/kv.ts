@@ -9,6 +9,7 @@
 import { BackendError } from '../../errors.js';
 import type { Logger, ReadOptions } from '../../types.js';
 import type { VaultClient } from './client.js';
+import type { Leases } from './leases.js';
 
 interface Mount {
   /** `secret/` (with the slash), or '' when unknown. */
@@ -27,6 +28,8 @@ export class KvReader {
     /** 1 or 2 forces the KV version for every path (AVP_KV_VERSION); undefined detects it. */
     private readonly forced: 1 | 2 | undefined,
     private readonly log: Logger,
+    /** Leases held across reads (a long-lived backend). */
+    private readonly leases?: Leases,
   ) {}
 
   /**
@@ -44,7 +47,10 @@ export class KvReader {
         `vault: ${clean} is on a KV version 1 mount, which keeps no versions: version ignored, as AVP does`,
       );
     }
+    const held = await this.leases?.fresh(clean, signal);
+    if (held) return held.data;
     const reply = await this.client.request('GET', clean, undefined, signal);
+    this.leases?.remember(clean, reply);
     return reply?.data;
   }
 
