@@ -18,6 +18,15 @@ import { vaultCaller } from './vault.js';
 export const SUBJECT = 'system:serviceaccount:demo:app';
 export const ROLE = 'app';
 
+/** The core settings of a jwt login to this Vault with the token in `tokenFile` (as the webhook writes them). */
+export const jwtLogin = (addr: string, tokenFile: string): Record<string, string> => ({
+  VAULT_ADDR: addr,
+  KEYWARD_VAULT_AUTH: 'jwt',
+  KEYWARD_VAULT_AUTH_MOUNT: 'auth/jwt',
+  VAULT_ROLE: ROLE,
+  KEYWARD_VAULT_JWT_FILE: tokenFile,
+});
+
 export interface JwtVault {
   addr: string;
   token: string;

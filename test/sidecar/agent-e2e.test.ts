@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentConfig } from '../../sidecar/contract.js';
 import { type AgentProcess, startAgent, waitFor } from '../helpers/agent-process.js';
-import { type JwtVault, ROLE, startJwtVault } from '../helpers/jwt-vault.js';
+import { type JwtVault, jwtLogin, startJwtVault } from '../helpers/jwt-vault.js';
 import { tempDir } from '../helpers/proc.js';
 
 const work = tempDir('keyward-agent-e2e-');
@@ -55,13 +55,7 @@ afterAll(async () => {
 });
 
 const config = (): AgentConfig => ({
-  settings: {
-    VAULT_ADDR: vault.addr,
-    KEYWARD_VAULT_AUTH: 'jwt',
-    KEYWARD_VAULT_AUTH_MOUNT: 'auth/jwt',
-    VAULT_ROLE: ROLE,
-    KEYWARD_VAULT_JWT_FILE: tokenFile,
-  },
+  settings: jwtLogin(vault.addr, tokenFile),
   dir,
   interval: 1,
   secrets: [

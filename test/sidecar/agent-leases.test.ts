@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentConfig } from '../../sidecar/contract.js';
 import { type AgentProcess, startAgent, waitFor } from '../helpers/agent-process.js';
-import { type JwtVault, ROLE, startJwtVault } from '../helpers/jwt-vault.js';
+import { type JwtVault, jwtLogin, startJwtVault } from '../helpers/jwt-vault.js';
 import { startPostgres } from '../helpers/postgres.js';
 import { tempDir } from '../helpers/proc.js';
 
@@ -59,13 +59,7 @@ afterAll(async () => {
 });
 
 const config = (interval: number, source: string): AgentConfig => ({
-  settings: {
-    VAULT_ADDR: vault.addr,
-    KEYWARD_VAULT_AUTH: 'jwt',
-    KEYWARD_VAULT_AUTH_MOUNT: 'auth/jwt',
-    VAULT_ROLE: ROLE,
-    KEYWARD_VAULT_JWT_FILE: tokenFile,
-  },
+  settings: jwtLogin(vault.addr, tokenFile),
   dir,
   interval,
   secrets: [{ name: 'value', source, file: 'value', mode: 0o400 }],

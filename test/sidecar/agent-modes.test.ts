@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentConfig } from '../../sidecar/contract.js';
 import { startAgent, waitFor } from '../helpers/agent-process.js';
-import { type JwtVault, ROLE, startJwtVault } from '../helpers/jwt-vault.js';
+import { type JwtVault, jwtLogin, ROLE, startJwtVault } from '../helpers/jwt-vault.js';
 import { keyward, REPO, tempDir } from '../helpers/proc.js';
 import { freePort } from '../rig/servers.js';
 
@@ -45,12 +45,7 @@ afterAll(async () => {
 });
 
 const config = (addr: string, dir: string, extra: Partial<AgentConfig> = {}): AgentConfig => ({
-  settings: {
-    VAULT_ADDR: addr,
-    KEYWARD_VAULT_AUTH: 'jwt',
-    VAULT_ROLE: ROLE,
-    KEYWARD_VAULT_JWT_FILE: tokenFile,
-  },
+  settings: jwtLogin(addr, tokenFile),
   dir,
   interval: 1,
   secrets: [{ name: 'db', source: '<vault:secret/app/db#password>', file: 'db', mode: 0o600 }],

@@ -24,7 +24,7 @@ import {
   Settings,
   sopsAware,
 } from '../../src/index.js';
-import { type JwtVault, ROLE, startJwtVault } from '../helpers/jwt-vault.js';
+import { type JwtVault, jwtLogin, startJwtVault } from '../helpers/jwt-vault.js';
 import { tempDir } from '../helpers/proc.js';
 
 const work = tempDir('keyward-agent-token-');
@@ -79,12 +79,7 @@ describe('a long-lived vault backend (the agent’s)', () => {
 
   beforeAll(async () => {
     ctx = {
-      settings: Settings.fromRecord({
-        VAULT_ADDR: vault.addr,
-        KEYWARD_VAULT_AUTH: 'jwt',
-        VAULT_ROLE: ROLE,
-        KEYWARD_VAULT_JWT_FILE: tokenFile,
-      }),
+      settings: Settings.fromRecord(jwtLogin(vault.addr, tokenFile)),
       readFile: async (path) => new Uint8Array(await readFile(path)),
       run: async () => {
         throw new Error('no programs here');

@@ -14,7 +14,7 @@ import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/agent-process.js';
-import { type JwtVault, ROLE, startJwtVault } from '../helpers/jwt-vault.js';
+import { type JwtVault, jwtLogin, startJwtVault } from '../helpers/jwt-vault.js';
 import { keyward, REPO, run, tempDir } from '../helpers/proc.js';
 
 const work = tempDir('keyward-launch-');
@@ -55,12 +55,7 @@ beforeAll(async () => {
   await vault.write('app/db', { password: CANARY });
   await vault.write('app/api', { key: `${CANARY}-api`, port: 8443 });
   writeFileSync(tokenFile, vault.serviceAccountJwt());
-  settings = JSON.stringify({
-    VAULT_ADDR: vault.addr,
-    KEYWARD_VAULT_AUTH: 'jwt',
-    VAULT_ROLE: ROLE,
-    KEYWARD_VAULT_JWT_FILE: tokenFile,
-  });
+  settings = JSON.stringify(jwtLogin(vault.addr, tokenFile));
   mkdirSync(alone);
   copyFileSync(join(REPO, 'dist', 'bundle', 'launch.cjs'), launcher);
   writeFileSync(childJs, CHILD);
