@@ -25,6 +25,12 @@ export const PATHS = {
 /** The agent's HTTP port: `/readyz` (the startup probe passes after the first render) and `/metrics`. */
 export const AGENT_PORT = 8099;
 
+/** Whether a secret's `file` stays inside the secrets folder: relative, no `..`, no empty or `.` parts. */
+export function isSafeRelative(file: string): boolean {
+  if (file === '' || file.startsWith('/') || file.includes('\\') || file.includes('\0')) return false;
+  return file.split('/').every((part) => part !== '' && part !== '.' && part !== '..');
+}
+
 /** One rendered file. */
 export interface SecretSpec {
   /** The annotation's `<name>`: the name in logs and metrics. */

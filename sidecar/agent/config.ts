@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { basename, isAbsolute } from 'node:path';
 import { type Context, type HttpFetch, KeywardError, type Logger, Settings } from '../../src/index.js';
-import { AGENT_CONFIG_ENV, type AgentConfig, type ReloadSpec, type SecretSpec } from '../contract.js';
+import { AGENT_CONFIG_ENV, type AgentConfig, isSafeRelative, type ReloadSpec, type SecretSpec } from '../contract.js';
 
 const bad = (what: string, why: string): KeywardError => new KeywardError('usage', `agent: ${what} ${why}`);
 
@@ -36,12 +36,6 @@ function settingsOf(value: unknown, what: string): Record<string, string> {
     out[name] = v;
   }
   return out;
-}
-
-/** Whether `file` stays inside the secrets folder: relative, no `..`, no empty or `.` parts. */
-export function isSafeRelative(file: string): boolean {
-  if (file === '' || isAbsolute(file) || file.includes('\\') || file.includes('\0')) return false;
-  return file.split('/').every((part) => part !== '' && part !== '.' && part !== '..');
 }
 
 function secretOf(value: unknown, i: number): SecretSpec {

@@ -26,7 +26,7 @@ import {
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IoError } from '../../src/index.js';
-import { isSafeRelative } from './config.js';
+import { isSafeRelative } from '../contract.js';
 
 /** What writing one file did: `written` replaced an older content, `created` made it. */
 export type WriteOutcome = 'created' | 'written' | 'mode' | 'unchanged';

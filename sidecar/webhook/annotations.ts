@@ -6,7 +6,7 @@
  * problem too, so a typo fails at admission instead of making a pod without secrets.
  */
 
-import { ConfigError } from '../../src/index.js';
+import { ConfigError, isYes } from '../../src/index.js';
 import type { ReloadSpec, SecretSpec } from '../contract.js';
 import { modesOf, reloadOf, resourcesOf, seconds } from './annotation-values.js';
 import { authTypeOf, DEFAULTS, type WebhookOptions } from './options.js';
@@ -72,13 +72,11 @@ const POD_LEVEL = new Set([
 ]);
 const PER_SECRET = /^(secret|template|file|perms)-(.+)$/;
 
-export const isTrue = (v: string | undefined): boolean => ['true', '1', 'yes', 'on'].includes((v ?? '').trim());
-
 function flag(a: Record<string, string>, name: string, fallback: boolean, problems: string[]): boolean {
   const v = a[PREFIX + name];
   if (v === undefined) return fallback;
-  if (isTrue(v)) return true;
-  if (['false', '0', 'no', 'off'].includes(v.trim())) return false;
+  if (isYes(v)) return true;
+  if (['false', 'f', '0', 'no', 'off'].includes(v.trim().toLowerCase())) return false;
   problems.push(`${PREFIX}${name}: ${JSON.stringify(v)} is not true or false`);
   return fallback;
 }

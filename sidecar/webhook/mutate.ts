@@ -18,7 +18,7 @@ import {
   volumesFor,
 } from './containers.js';
 import type { WebhookOptions } from './options.js';
-import { type Container, type EnvVar, INJECT, NAMES, type Pod, type PodSpec, STATUS } from './pod.js';
+import { type Container, type EnvVar, INJECT, NAMES, OPT_IN_VALUES, type Pod, type PodSpec, STATUS } from './pod.js';
 import { envPlaceholder } from './secret-annotations.js';
 
 export interface PatchOp {
@@ -60,7 +60,7 @@ export const LAUNCHER = [`${PATHS.bin}/node`, `${PATHS.bin}/keyward-launch.cjs`,
 /** Whether a pod asks for injection and does not have it yet. */
 export function wantsInjection(pod: Pod): boolean {
   const a = pod.metadata?.annotations ?? {};
-  if (!['true', '1', 'yes', 'on'].includes((a[INJECT] ?? '').trim())) return false;
+  if (!OPT_IN_VALUES.includes((a[INJECT] ?? '').trim())) return false;
   if (a[STATUS] === 'injected') return false;
   if ((pod.spec?.volumes ?? []).some((v) => v.name === NAMES.secretsVolume)) return false;
   const phase = pod.status?.phase;

@@ -3,7 +3,7 @@
  * and the defaults an injected pod gets when its annotations say nothing.
  */
 
-import { ConfigError } from '../../src/index.js';
+import { ConfigError, isYes } from '../../src/index.js';
 
 export type AuthType = 'kubernetes' | 'jwt';
 
@@ -58,13 +58,12 @@ export function webhookOptions(
     throw new ConfigError(`webhook: --vault-addr ${JSON.stringify(vaultAddr)} is not http(s)://host[:port]`);
   }
   const authPath = pick(flags.authPath, 'KEYWARD_WEBHOOK_AUTH_PATH');
-  const classicEnv = (env.KEYWARD_WEBHOOK_CLASSIC ?? '').trim().toLowerCase();
   return {
     agentImage: pick(flags.agentImage, 'KEYWARD_AGENT_IMAGE') ?? defaultImage,
     ...(vaultAddr ? { vaultAddr: vaultAddr.replace(/\/$/, '') } : {}),
     authType: authTypeOf(pick(flags.authType, 'KEYWARD_WEBHOOK_AUTH_TYPE') ?? 'kubernetes', 'webhook'),
     ...(authPath ? { authPath: authPath.replace(/^\/+|\/+$/g, '') } : {}),
     audience: pick(flags.audience, 'KEYWARD_WEBHOOK_AUDIENCE') ?? 'vault',
-    classic: flags.classic === true || ['1', 'true', 'yes', 'on'].includes(classicEnv),
+    classic: flags.classic === true || isYes(env.KEYWARD_WEBHOOK_CLASSIC),
   };
 }

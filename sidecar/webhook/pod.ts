@@ -60,6 +60,8 @@ export interface Pod {
 export const PREFIX = 'keyward.io/';
 export const INJECT = `${PREFIX}inject`;
 export const STATUS = `${PREFIX}inject-status`;
+/** The `inject` values that opt in: exactly those the chart's CEL matchCondition lets through. */
+export const OPT_IN_VALUES: readonly string[] = ['true', '1', 'yes', 'on'];
 
 /** Names of what the webhook adds; a pod that already has the secrets volume counts as injected. */
 export const NAMES = {

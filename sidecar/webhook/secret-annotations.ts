@@ -7,7 +7,7 @@
  */
 
 import { backendSchemes, ConfigError, checkPlaceholderText } from '../../src/index.js';
-import type { SecretSpec } from '../contract.js';
+import { isSafeRelative, type SecretSpec } from '../contract.js';
 import { DEFAULTS } from './options.js';
 import { PREFIX } from './pod.js';
 
@@ -46,8 +46,7 @@ function checkSource(key: string, text: string, problems: string[]): void {
 
 function fileOf(key: string, value: string, problems: string[]): string {
   const file = value.trim();
-  const parts = file.split('/');
-  if (file === '' || file.startsWith('/') || parts.some((p) => p === '' || p === '.' || p === '..')) {
+  if (!isSafeRelative(file)) {
     problems.push(`${key}: ${JSON.stringify(value)} must be a relative path inside the secrets folder`);
   }
   return file;
