@@ -3,7 +3,7 @@
  * file and process access, and a logger on stderr that never sees secret values.
  */
 
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type Context, type Logger, type RunOptions, type RunResult, Settings } from '../src/index.js';
 import { childProcess } from './common.js';
@@ -65,6 +65,7 @@ export function cliContext(options: CliContextOptions = {}): Context {
   return {
     settings,
     readFile: async (path) => new Uint8Array(readFileSync(path)),
+    realPath: async (path) => realpathSync(path),
     writePrivateFile: async (path, data) => {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
       const temp = `${path}.${process.pid}.tmp`;

@@ -1,14 +1,16 @@
 /**
  * The plugin's generate step: template the app (Helm, Kustomize or plain files), then
  * decrypt its SOPS documents and resolve its placeholders through the core, exactly
- * as `keyward render` does. It fails closed: any failure, and an app that renders to
- * nothing (Argo CD would prune it), is an error and nothing is printed. A secret that
- * lands in a manifest other than a Secret is reported, since Argo CD masks only
- * Secrets; with strict mode (--strict, KEYWARD_STRICT or the `strict` parameter) that
- * is an error too.
+ * as `keyward render` does, within the scope the operator gives the app
+ * (plugin/scope.ts): its tenant's identity, its allowed references, its checkout. It
+ * fails closed: any failure, and an app that renders to nothing (Argo CD would prune
+ * it), is an error and nothing is printed. Only Kubernetes objects are printed: a SOPS
+ * file that is not one serves `<sops:…>` placeholders and is left out. A secret in a
+ * place Argo CD shows unmasked (anything but a core v1 Secret's data and stringData)
+ * is reported; with strict mode (--strict, KEYWARD_STRICT or the `strict`
+ * parameter) that is an error too.
  */
 
-import { resolve } from 'node:path';
 import {
   ConfigError,
   type Context,
@@ -18,15 +20,20 @@ import {
   type ManifestSource,
   type RenderResult,
   renderManifests,
-  Settings,
   sopsAware,
 } from '../src/index.js';
-import type { Parameters } from './settings.js';
+import { scanCheckout } from './checkout.js';
+import { checkKustomizations } from './local-paths.js';
+import type { Parameters } from './parameters.js';
+import { renderScope } from './scope.js';
+import type { PluginLayers } from './settings.js';
 import { type SourceKind, sourceKind, templated } from './source.js';
 
 export interface GenerateOptions {
   /** The app's source folder (cmp-server's working directory). */
   dir: string;
+  /** The operator's settings and the Application's plugin env. */
+  layers: PluginLayers;
   parameters: Parameters;
   strict?: boolean;
   /** Reads the plain YAML/JSON files of a folder (the CLI's reader, shared with `keyward render`). */
@@ -36,15 +43,7 @@ export interface GenerateOptions {
 export interface Generated {
   kind: SourceKind;
   result: RenderResult;
-}
-
-/** The repository checkout: the app folder minus ARGOCD_APP_SOURCE_PATH (the app folder when unknown). */
-export function repositoryRoot(dir: string, sourcePath: string | undefined): string {
-  const path = (sourcePath ?? '').replace(/^\/+|\/+$/g, '');
-  if (path === '' || path === '.') return dir;
-  const parts = path.split('/').filter((part) => part !== '' && part !== '.');
-  if (parts.includes('..')) return dir;
-  return resolve(dir, ...parts.map(() => '..'));
+  tenant: string | undefined;
 }
 
 /** One line per manifest that would show a secret unmasked in Argo CD. */
@@ -57,23 +56,29 @@ export function exposureLines(exposed: readonly Exposure[]): string[] {
   return [...byManifest].map(([where, fields]) => `${where} holds secret values in ${fields.join(', ')}`);
 }
 
+/** `base` supplies the world (files, programs, HTTP, log, signal); the settings come from the scope. */
 export async function generate(options: GenerateOptions, base: Context): Promise<Generated> {
-  const root = repositoryRoot(options.dir, base.settings.first('ARGOCD_APP_SOURCE_PATH'));
-  // <sops:…> files are relative to the app's folder and must lie in the repository
-  const defaults: [string, string][] = [
-    ['KEYWARD_SOPS_BASE_DIR', options.dir],
-    ['KEYWARD_SOPS_ROOT', root],
-  ];
-  const s = new Settings(defaults).with(base.settings.names().map((n) => [n, base.settings.get(n) ?? '']));
+  const scope = renderScope(options.dir, options.layers);
+  const s = scope.settings;
   const ctx: Context = { ...base, settings: s };
+  const where = scope.checkout;
   const p = options.parameters;
-  const kind = sourceKind(options.dir, p.string('source-type') || s.first('KEYWARD_SOURCE_TYPE') || 'auto');
-  const sources =
-    kind === 'plain' ? await options.readPlain(options.dir) : await templated(kind, options.dir, root, p, ctx);
+  const kind = sourceKind(where.dir, p.string('source-type') || s.first('KEYWARD_SOURCE_TYPE') || 'auto');
+  // helm and kustomize read beyond the app's folder: every symlink of the checkout must stay in it
+  scanCheckout(where.root, kind === 'plain' ? where.dir : where.root);
+  if (kind === 'kustomize') checkKustomizations(where.dir, where.root);
+  const sources = kind === 'plain' ? await options.readPlain(where.dir) : await templated(kind, where, p, ctx);
   const { helpers, decryptSource } = sopsAware(ctx);
   const timeout = Number(s.first('KEYWARD_TIMEOUT') ?? '10');
   if (!Number.isFinite(timeout) || timeout <= 0) throw new ConfigError('argocd: KEYWARD_TIMEOUT must be seconds > 0');
-  const result = await renderManifests(sources, ctx, helpers, { decryptSource, timeoutMs: timeout * 1000 });
+  const result = await renderManifests(sources, ctx, helpers, {
+    decryptSource,
+    timeoutMs: timeout * 1000,
+    authorize: scope.authorize,
+    kubernetesOnly: true,
+  });
+  for (const file of result.skipped)
+    ctx.log.debug(`argocd: ${file} is a SOPS file without Kubernetes objects: left out`);
   if (result.documents === 0) {
     throw new KeywardError(
       'generic',
@@ -83,10 +88,9 @@ export async function generate(options: GenerateOptions, base: Context): Promise
   const lines = exposureLines(result.exposed);
   const strict = options.strict || s.flag('KEYWARD_STRICT') || isYes(p.string('strict'));
   if (lines.length > 0 && strict) {
-    throw new ConfigError(
-      `argocd: secrets outside Secrets, which Argo CD shows unmasked (strict mode):\n  ${lines.join('\n  ')}`,
-    );
+    throw new ConfigError(`argocd: secrets where Argo CD shows them unmasked (strict mode):\n  ${lines.join('\n  ')}`);
   }
-  for (const line of lines) ctx.log.warn(`${line}; Argo CD shows it unmasked (only Secrets are masked)`);
-  return { kind, result };
+  for (const line of lines)
+    ctx.log.warn(`${line}; Argo CD shows it unmasked (it masks only a v1 Secret's data and stringData)`);
+  return { kind, result, tenant: scope.tenant };
 }

@@ -1,16 +1,20 @@
 /**
- * What a generate run is told, as Argo CD's cmp-server tells it. Settings come from
- * three places, the later winning (argocd-vault-plugin's order, so its users keep
- * their setup): a mounted config file (YAML or JSON map of NAME: value), the
- * container's environment, and the Application's `plugin.env` entries, which Argo CD
- * passes as ARGOCD_ENV_<NAME> (the prefix is stripped; names that decide where the
- * sidecar's credentials go are the operator's alone, see OPERATOR_ONLY). Parameters come from
- * ARGOCD_APP_PARAMETERS (JSON), or from the PARAM_* variables when that is absent
- * (strings and arrays only: those variables lose a map key's case and dots).
+ * What a generate run is told, as Argo CD's cmp-server tells it, in two layers:
+ *
+ * - the operator's settings: a mounted config file (YAML or JSON map of NAME: value),
+ *   then the sidecar container's environment (the later wins);
+ * - the Application's: its `plugin.env` entries, which Argo CD passes as
+ *   ARGOCD_ENV_<NAME>. An app author writes those, so they are an allow-list
+ *   (APP_SETTINGS): render options that cannot send credentials anywhere, pick an
+ *   identity or run a program. Any other name fails the render, naming it; the
+ *   operator may allow more (KEYWARD_PLUGIN_ENV_ALLOW), at their own risk.
+ *
+ * Everything else a run learns from Argo CD (ARGOCD_APP_*, KUBE_VERSION…) is in the
+ * environment cmp-server sets, which an app cannot write.
  */
 
 import { parse } from 'yaml';
-import { ConfigError, Settings } from '../src/index.js';
+import { ConfigError, isYes, Settings } from '../src/index.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -21,7 +25,7 @@ export const CONFIG_FILE = '/home/argocd/cmp-server/config/keyward.yaml';
 export function configEntries(text: string, file: string): [string, string][] {
   let data: unknown;
   try {
-    data = parse(text);
+    data = parse(text, { logLevel: 'error' });
   } catch {
     throw new ConfigError(`argocd: ${file} is not YAML or JSON`);
   }
@@ -35,118 +39,58 @@ export function configEntries(text: string, file: string): [string, string][] {
   });
 }
 
-/**
- * Settings an Application may not set through its plugin env unless the operator allows
- * them (KEYWARD_PLUGIN_ENV_ALLOW, in the sidecar's env or config file): where the
- * sidecar's credentials are sent or read from, which programs run, and what Argo CD
- * itself says. Otherwise one app could, say, point VAULT_ADDR at its own server and
- * receive the sidecar's Vault login.
- */
-export const OPERATOR_ONLY = [
-  'VAULT_ADDR',
-  'VAULT_CACERT',
-  'VAULT_CAPATH',
-  'VAULT_SKIP_VERIFY',
-  'VAULT_CLIENT_*',
-  'AVP_K8S_TOKEN_PATH',
-  'KEYWARD_VAULT_*',
-  'KUBECONFIG',
-  'KUBERNETES_*',
-  'KEYWARD_K8S_*',
-  'SOPS_*',
-  'KEYWARD_SOPS_*',
-  'AWS_*',
-  'AZURE_*',
-  'GOOGLE_*',
-  'KEYWARD_CONFIG_FILE',
-  'KEYWARD_HELM',
-  'KEYWARD_KUSTOMIZE',
-  'KEYWARD_TEMPLATE_CACHE',
-  'KEYWARD_ENV_ALLOW',
-  'KEYWARD_PLUGIN_ENV_ALLOW',
-  'ARGOCD_*',
-  'KUBE_*',
-  'PATH',
-  'HOME',
-];
+/** The settings an Application may set, each with the values it may take. */
+export const APP_SETTINGS: Readonly<Record<string, (value: string) => boolean>> = {
+  // which backend AVP's <path:…> and <key> forms read; both are bound by the reference allow-list
+  AVP_TYPE: (v) => ['vault', 'sops'].includes(v.trim().toLowerCase()),
+  AVP_KV_VERSION: (v) => v === '1' || v === '2',
+  KEYWARD_VAULT_KV_VERSION: (v) => v === '1' || v === '2',
+  KEYWARD_SOURCE_TYPE: (v) => ['auto', 'helm', 'kustomize', 'plain'].includes(v),
+  // argocd-vault-plugin's inline Helm values: they go to helm on stdin, never as arguments
+  HELM_VALUES: () => true,
+  // an app may ask for strict mode, never turn the operator's off
+  KEYWARD_STRICT: (v) => isYes(v),
+};
+
+export interface PluginLayers {
+  /** The operator's settings: config file < sidecar environment. */
+  operator: Settings;
+  /** The Application's plugin env (ARGOCD_ENV_ prefix removed), checked against the allow-list. */
+  app: [string, string][];
+}
 
 const matches = (name: string, pattern: string) =>
   pattern.endsWith('*') ? name.startsWith(pattern.slice(0, -1)) : name === pattern;
 
-/** The settings of a run: config file < environment < ARGOCD_ENV_* (operator-only names refused). */
-export function pluginSettings(env: Env, config: readonly [string, string][] = []): Settings {
+/** Splits a run's environment into its two layers; an app setting off the allow-list is an error naming it. */
+export function pluginLayers(env: Env, config: readonly [string, string][] = []): PluginLayers {
   const entries: [string, string][] = [...config];
-  const prefixed: [string, string][] = [];
+  const app: [string, string][] = [];
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined) continue;
-    if (name.startsWith('ARGOCD_ENV_') && name.length > 11) prefixed.push([name.slice(11), value]);
-    else entries.push([name, value]);
+    if (name.startsWith('ARGOCD_ENV_')) {
+      if (name.length > 11) app.push([name.slice(11), value]);
+    } else entries.push([name, value]);
   }
   const operator = new Settings(entries);
-  const allowed = (operator.first('KEYWARD_PLUGIN_ENV_ALLOW') ?? '').split(',').map((p) => p.trim());
-  const refused = prefixed
-    .map(([name]) => name)
-    .filter((name) => OPERATOR_ONLY.some((p) => matches(name, p)) && !allowed.some((p) => p && matches(name, p)));
+  const extra = (operator.first('KEYWARD_PLUGIN_ENV_ALLOW') ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  const refused = app
+    .filter(([name]) => APP_SETTINGS[name] === undefined && !extra.some((p) => matches(name, p)))
+    .map(([name]) => name);
   if (refused.length > 0) {
     throw new ConfigError(
-      `argocd: the Application sets ${refused.join(', ')}, which only the plugin's operator may set (KEYWARD_PLUGIN_ENV_ALLOW)`,
+      `argocd: the Application sets ${refused.join(', ')}, which an Application may not set ` +
+        `(it may set ${Object.keys(APP_SETTINGS).join(', ')}; the operator may allow more with KEYWARD_PLUGIN_ENV_ALLOW)`,
     );
   }
-  return operator.with(prefixed);
-}
-
-/** The Application's plugin parameters: strings, arrays and maps by name. */
-export interface Parameters {
-  string(name: string): string | undefined;
-  array(name: string): string[];
-  map(name: string): [string, string][];
-}
-
-interface Announcement {
-  name?: unknown;
-  string?: unknown;
-  array?: unknown;
-  map?: unknown;
-}
-
-const envName = (name: string) => name.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
-
-/** Parses ARGOCD_APP_PARAMETERS, or reads PARAM_<NAME> and PARAM_<NAME>_<i>. */
-export function pluginParameters(env: Env): Parameters {
-  const json = env.ARGOCD_APP_PARAMETERS;
-  if (json !== undefined && json.trim() !== '') {
-    let list: unknown;
-    try {
-      list = JSON.parse(json);
-    } catch {
-      throw new ConfigError('argocd: ARGOCD_APP_PARAMETERS is not JSON');
-    }
-    if (!Array.isArray(list)) throw new ConfigError('argocd: ARGOCD_APP_PARAMETERS is not a JSON list');
-    const byName = new Map<string, Announcement>();
-    for (const item of list as Announcement[]) if (typeof item?.name === 'string') byName.set(item.name, item);
-    const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x) => typeof x === 'string') : []);
-    return {
-      string: (name) => {
-        const value = byName.get(name)?.string;
-        return typeof value === 'string' ? value : undefined;
-      },
-      array: (name) => strings(byName.get(name)?.array),
-      map: (name) => {
-        const map = byName.get(name)?.map;
-        if (typeof map !== 'object' || map === null) return [];
-        return Object.entries(map).filter((e): e is [string, string] => typeof e[1] === 'string');
-      },
-    };
+  const bad = app.filter(([name, value]) => APP_SETTINGS[name] !== undefined && !APP_SETTINGS[name]?.(value));
+  if (bad.length > 0) {
+    const [name] = bad[0] ?? [''];
+    const why = name === 'KEYWARD_STRICT' ? 'an Application may only turn strict mode on' : 'not a value it may take';
+    throw new ConfigError(`argocd: the Application sets ${name} to a value it may not set (${why})`);
   }
-  return {
-    string: (name) => env[`PARAM_${envName(name)}`],
-    array: (name) => {
-      const out: string[] = [];
-      for (let i = 0; env[`PARAM_${envName(name)}_${i}`] !== undefined; i++)
-        out.push(env[`PARAM_${envName(name)}_${i}`] ?? '');
-      return out;
-    },
-    // PARAM_<NAME>_<KEY> loses a map key's case and dots: maps are read from ARGOCD_APP_PARAMETERS only
-    map: () => [],
-  };
+  return { operator, app };
 }

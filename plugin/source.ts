@@ -4,15 +4,19 @@
  * chart (`helm template` with the app's release name and namespace, the Kubernetes
  * version and API versions Argo CD passes, value files, inline values and --set
  * parameters, CRDs included); one with a kustomization file is built by `kustomize
- * build`; anything else is plain YAML/JSON. Value files must stay inside the app's
- * repository folder: no absolute paths, no `..` out of it, no URLs.
+ * build`; anything else is plain YAML/JSON. Parameters are the app author's: none can
+ * become a flag (the release name is checked as Helm checks it, positionals follow
+ * `--`), and value files must exist inside the repository checkout by their real
+ * paths (no URLs).
  */
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ConfigError, type Context, KeywardError, type ManifestSource, type Settings } from '../src/index.js';
-import type { Parameters } from './settings.js';
+import { type Checkout, insideCheckout } from './checkout.js';
+import { checkChartDependencies } from './local-paths.js';
+import type { Parameters } from './parameters.js';
 import { templateCache } from './template-cache.js';
 
 export type SourceKind = 'helm' | 'kustomize' | 'plain';
@@ -28,20 +32,30 @@ export function sourceKind(dir: string, wanted = 'auto'): SourceKind {
   return KUSTOMIZATIONS.some((name) => existsSync(join(dir, name))) ? 'kustomize' : 'plain';
 }
 
-/** A value file named by the app, checked to lie inside `root` (the repository checkout). */
-function valueFile(file: string, dir: string, root: string): string {
+/** A value file named by the app: its real path, inside the checkout. */
+function valueFile(file: string, where: Checkout): string {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(file)) throw new ConfigError(`argocd: value file ${file}: URLs are not allowed`);
-  if (isAbsolute(file)) throw new ConfigError(`argocd: value file ${file}: absolute paths are not allowed`);
-  const inside = relative(root, resolve(dir, file));
-  if (inside === '..' || inside.startsWith('../') || isAbsolute(inside))
-    throw new ConfigError(`argocd: value file ${file} lies outside the repository`);
-  return resolve(dir, file);
+  return insideCheckout(file, where.dir, where.root, `value file ${file}`);
 }
 
-/** The arguments of `helm template` for this app. */
-export function helmArguments(dir: string, root: string, s: Settings, p: Parameters): string[] {
-  const release = p.string('release-name') || s.first('ARGOCD_APP_NAME') || 'release';
-  const args = ['template', release, dir];
+/** Helm's own rule for release names: DNS labels joined by dots, at most 53 characters. */
+const RELEASE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** The release name: the `release-name` parameter, else the Application's name. */
+export function releaseName(s: Settings, p: Parameters): string {
+  const name = p.string('release-name') || s.first('ARGOCD_APP_NAME') || 'release';
+  if (name.length > 53 || !RELEASE.test(name)) {
+    throw new ConfigError(
+      `argocd: release name ${JSON.stringify(name.slice(0, 80))} is not a Helm release name ` +
+        '(lowercase letters, digits, - and ., at most 53 characters)',
+    );
+  }
+  return name;
+}
+
+/** The arguments of `helm template` for this app: flags first, then `--` and the positionals. */
+export function helmArguments(where: Checkout, s: Settings, p: Parameters): string[] {
+  const args = ['template'];
   const namespace = s.first('ARGOCD_APP_NAMESPACE');
   if (namespace) args.push('--namespace', namespace);
   const kubeVersion = s.first('KUBE_VERSION');
@@ -49,9 +63,10 @@ export function helmArguments(dir: string, root: string, s: Settings, p: Paramet
   for (const api of (s.first('KUBE_API_VERSIONS') ?? '').split(','))
     if (api.trim()) args.push('--api-versions', api.trim());
   if ((p.string('include-crds') ?? 'true') !== 'false') args.push('--include-crds');
-  for (const file of p.array('values-files')) args.push('--values', valueFile(file, dir, root));
+  for (const file of p.array('values-files')) args.push('--values', valueFile(file, where));
   if (inlineValues(s, p) !== undefined) args.push('--values', '-');
   for (const [key, value] of p.map('helm-parameters')) args.push('--set', `${key}=${value}`);
+  args.push('--', releaseName(s, p), where.dir);
   return args;
 }
 
@@ -102,17 +117,16 @@ export function bySource(text: string, name: string): ManifestSource[] {
 /** The manifests of a Helm or Kustomize source in `dir`, from the template cache when it has them. */
 export async function templated(
   kind: 'helm' | 'kustomize',
-  dir: string,
-  root: string,
+  where: Checkout,
   p: Parameters,
   ctx: Context,
 ): Promise<ManifestSource[]> {
   const s = ctx.settings;
   const [name, command, args, input] =
     kind === 'kustomize'
-      ? ['kustomize', s.first('KEYWARD_KUSTOMIZE') ?? 'kustomize', ['build', dir], undefined]
-      : ['helm', s.first('KEYWARD_HELM') ?? 'helm', helmArguments(dir, root, s, p), inlineValues(s, p)];
-  const cache = templateCache(s, command, { args, input, dir, root });
+      ? ['kustomize', s.first('KEYWARD_KUSTOMIZE') ?? 'kustomize', ['build', '--', where.dir], undefined]
+      : ['helm', s.first('KEYWARD_HELM') ?? 'helm', helmArguments(where, s, p), inlineValues(s, p)];
+  const cache = templateCache(s, command, { args, input, dir: where.dir, root: where.root });
   let text = cache?.get();
   if (text !== undefined) ctx.log.debug(`argocd: ${name} output from the template cache`);
   else {
@@ -124,7 +138,7 @@ export async function templated(
 /** The dependencies Chart.yaml names, or [] when it names none (or cannot be read). */
 function dependencies(dir: string): string[] {
   try {
-    const chart: unknown = parse(readFileSync(join(dir, 'Chart.yaml'), 'utf8'));
+    const chart: unknown = parse(readFileSync(join(dir, 'Chart.yaml'), 'utf8'), { logLevel: 'error' });
     const list = typeof chart === 'object' && chart !== null && 'dependencies' in chart ? chart.dependencies : [];
     return Array.isArray(list) ? list.map((d: { name?: unknown }) => String(d?.name ?? '')) : [];
   } catch {
@@ -134,14 +148,17 @@ function dependencies(dir: string): string[] {
 
 /**
  * The init step: a Helm chart whose dependencies are not all in charts/ gets
- * `helm dependency build`. Returns what it ran, or undefined when nothing was needed.
+ * `helm dependency build`, once its `file://` dependencies are known to lie in the
+ * repository. Returns what it ran, or undefined when nothing was needed.
  */
-export async function prepare(dir: string, ctx: Context): Promise<string | undefined> {
+export async function prepare(where: Checkout, ctx: Context): Promise<string | undefined> {
+  const dir = where.dir;
   if (sourceKind(dir, ctx.settings.first('KEYWARD_SOURCE_TYPE') || 'auto') !== 'helm') return undefined;
   const needed = dependencies(dir);
   if (needed.length === 0) return undefined;
   const charts = existsSync(join(dir, 'charts')) ? readdirSync(join(dir, 'charts')) : [];
   if (needed.every((name) => charts.some((entry) => entry === name || entry.startsWith(`${name}-`)))) return undefined;
-  await tool('helm', ctx.settings.first('KEYWARD_HELM') ?? 'helm', ['dependency', 'build', dir], ctx);
+  checkChartDependencies(dir, where.root);
+  await tool('helm', ctx.settings.first('KEYWARD_HELM') ?? 'helm', ['dependency', 'build', '--', dir], ctx);
   return 'helm dependency build';
 }

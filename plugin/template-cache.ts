@@ -3,7 +3,7 @@
  * revision. A hard refresh (the way Argo CD users pick up a rotated secret) renders
  * the same revision again; keyward then skips `helm template` or `kustomize build`
  * and only decrypts and resolves again, so secrets are always read fresh. The key
- * covers the revision, the repository and app path, the tool (path, size, mtime) and
+ * covers the tenant, the revision, the repository and app path, the tool (path, size, mtime) and
  * every argument and input of the command. It holds the output from before any
  * secret is resolved (placeholders and SOPS ciphertext), in 0600 files of a 0700
  * folder, at most 500 entries. It is on only when Argo CD names the revision
@@ -55,7 +55,9 @@ export function templateCache(
   if (!tool) return undefined;
   const dir = setting ?? join(tmpdir(), 'keyward-templates');
   const identity = [
-    1,
+    2,
+    // tenants never share entries, even for the same repository and revision
+    s.first('KEYWARD_TENANT') ?? '',
     revision,
     s.first('ARGOCD_APP_SOURCE_REPO_URL') ?? '',
     s.first('ARGOCD_APP_SOURCE_PATH') ?? '',

@@ -4,6 +4,7 @@
  */
 
 export { backendSchemes } from './backends/index.js';
+export { isPlainVaultPath } from './backends/vault/kv.js';
 export * from './errors.js';
 export { keyTypeIds } from './keys/index.js';
 export { type CheckOptions, type CheckSource, checkSource, type Finding, isSopsFile } from './manifests/check.js';
@@ -11,6 +12,8 @@ export { checkPlaceholders } from './manifests/check-placeholders.js';
 export {
   type Exposure,
   type ManifestSource,
+  type Reference,
+  type ReferenceCheck,
   type RenderOptions,
   type RenderResult,
   renderManifests,

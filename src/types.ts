@@ -53,6 +53,8 @@ export type HttpFetch = (url: string, init?: HttpRequest) => Promise<HttpRespons
 export interface Context {
   settings: Settings;
   readFile(path: string): Promise<Uint8Array>;
+  /** The path with every symlink resolved (fs.realpath); absent where paths are not files. */
+  realPath?(path: string): Promise<string>;
   /** Writes a file only its owner can read (0600, folders 0700), atomically; absent where nothing may be written. */
   writePrivateFile?(path: string, data: Uint8Array): Promise<void>;
   run(command: string, args: readonly string[], options?: RunOptions): Promise<RunResult>;

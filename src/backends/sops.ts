@@ -4,14 +4,14 @@
  * can use). The resolver reads each file once per render and picks the key (a
  * top-level key, or a dotted path into nested maps). KEYWARD_SOPS_BASE_DIR
  * (default: the working directory) anchors relative paths; KEYWARD_SOPS_ROOT, when
- * set, refuses files outside that folder (the Argo CD plugin sets it to the
- * repository, so a manifest cannot point at files of the sidecar).
+ * set, refuses files outside that folder once symlinks are resolved (the Argo CD
+ * plugin sets it to the repository, so a manifest cannot point at files of the sidecar).
  */
 
 import { isAbsolute, relative, resolve } from 'node:path';
-import { ConfigError } from '../errors.js';
+import { BackendError, ConfigError } from '../errors.js';
 import type { Settings } from '../settings.js';
-import type { BackendHelpers, BackendInstance, BackendType, SettingSpec } from '../types.js';
+import type { BackendHelpers, BackendInstance, BackendType, Context, SettingSpec } from '../types.js';
 
 interface SopsConfig {
   baseDir: string | undefined;
@@ -41,18 +41,40 @@ export const backend: BackendType<SopsConfig> = {
     return { baseDir: s.first('KEYWARD_SOPS_BASE_DIR'), root: s.first('KEYWARD_SOPS_ROOT') };
   },
 
-  create(config: SopsConfig, _ctx, helpers: BackendHelpers): BackendInstance {
+  create(config: SopsConfig, ctx: Context, helpers: BackendHelpers): BackendInstance {
     return {
       async read(path: string): Promise<unknown> {
         const base = config.baseDir?.replace(/\/+$/, '');
         const file = base && !path.startsWith('/') ? `${base}/${path}` : path;
-        if (config.root) {
-          const inside = relative(resolve(config.root), resolve(file));
-          if (inside === '..' || inside.startsWith('../') || isAbsolute(inside))
-            throw new ConfigError(`sops: ${path} lies outside ${config.root} (KEYWARD_SOPS_ROOT)`);
-        }
-        return helpers.decryptFile(file);
+        return helpers.decryptFile(config.root ? await confined(file, path, config.root, ctx) : file);
       },
     };
   },
 };
+
+const outside = (root: string, path: string): boolean => {
+  const inside = relative(root, path);
+  return inside === '..' || inside.startsWith('../') || isAbsolute(inside);
+};
+
+/**
+ * The real path of `file`, which must lie in `root` once every symlink is resolved
+ * (a lexical check would let `link -> /` through); the file is then opened by that
+ * real path. Without a way to resolve paths, only a lexical check is possible.
+ */
+async function confined(file: string, written: string, root: string, ctx: Context): Promise<string> {
+  const refuse = () => new ConfigError(`sops: ${written} lies outside ${root} (KEYWARD_SOPS_ROOT)`);
+  if (!ctx.realPath) {
+    if (outside(resolve(root), resolve(file))) throw refuse();
+    return file;
+  }
+  let real: string;
+  let realRoot: string;
+  try {
+    [real, realRoot] = await Promise.all([ctx.realPath(file), ctx.realPath(root)]);
+  } catch {
+    throw new BackendError(`sops: cannot read ${written}`);
+  }
+  if (outside(realRoot, real)) throw refuse();
+  return real;
+}

@@ -8,13 +8,23 @@
  * elsewhere, used as is); AZURE_TENANT_ID + AZURE_CLIENT_ID + AZURE_CLIENT_SECRET (a
  * service principal); AZURE_TENANT_ID + AZURE_CLIENT_ID + AZURE_FEDERATED_TOKEN_FILE
  * (workload identity). Tokens come from AZURE_AUTHORITY_HOST (default
- * https://login.microsoftonline.com) and are cached in-process. Managed identity and the
- * Azure CLI are not supported. A token is only ever requested for the resource the
- * vault's host belongs to (`x.vault.azure.net` → https://vault.azure.net, any other
- * host → that host itself), so a file naming a foreign host never receives a Key Vault token.
+ * https://login.microsoftonline.com) and are cached in-process per authority, tenant,
+ * client, scope and a sha256 of the secret or federated token, so a context with other
+ * credentials never gets them. Managed identity and the Azure CLI are not supported:
+ * every credential is named in settings, so KEYWARD_AMBIENT_CREDENTIALS changes nothing
+ * here. A token is only ever requested for the resource the vault's host belongs to
+ * (`x.vault.azure.net` → https://vault.azure.net, any other host → that host itself),
+ * so a file naming a foreign host never receives a Key Vault token.
+ * KEYWARD_AZURE_KV_ALLOWLIST limits the vaults keyward contacts: `all` (the default),
+ * `none`, or comma-separated https URLs compared as parsed URLs (originAllowed in
+ * settings.ts) against `https://<vault>/keys/<name>[/<version>]`, checked before any
+ * token request. Whatever the allow-list, vault_url must be a bare https origin (no
+ * user, path, query or fragment) and key names and versions only letters, digits and `-`.
  */
 
+import { createHash } from 'node:crypto';
 import { ConfigError, FormatError } from '../errors.js';
+import { originAllowed } from '../settings.js';
 import type { Context, HttpResponse, KeyFields, KeyType } from '../types.js';
 
 export interface AzureRef {
@@ -26,11 +36,41 @@ export interface AzureRef {
 }
 
 const URL_FORM = /^(https:\/\/[^/]+)\/keys\/([^/]+)(\/[^/]*)?$/;
+/** A bare https origin as text (trailing slashes allowed, as sops writes them): nothing a parser drops or reinterprets. */
+const ORIGIN_TEXT = /^https:\/\/[A-Za-z0-9.:_[\]-]+\/*$/i;
+const NAME = /^[A-Za-z0-9-]{1,127}$/;
+const VERSION = /^[A-Za-z0-9-]{0,127}$/;
 const API_VERSION = 'api-version=7.4';
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
-const describe = (ref: AzureRef): string =>
-  `azure_kv ${ref.vaultUrl.replace(/\/+$/, '')}/keys/${ref.name}${ref.version ? `/${ref.version}` : ''}`;
+const keyUrl = (ref: AzureRef): string =>
+  `${ref.vaultUrl.replace(/\/+$/, '')}/keys/${ref.name}${ref.version ? `/${ref.version}` : ''}`;
+const describe = (ref: AzureRef): string => `azure_kv ${keyUrl(ref)}`;
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+function isOrigin(vaultUrl: string): boolean {
+  if (!ORIGIN_TEXT.test(vaultUrl)) return false;
+  try {
+    const url = new URL(vaultUrl);
+    return url.protocol === 'https:' && url.pathname === '/' && url.search === '' && url.hash === '';
+  } catch {
+    return false;
+  }
+}
+
+/** The key itself, or a ConfigError naming it when a part could steer the request. */
+function checked(ref: AzureRef): AzureRef {
+  if (!isOrigin(ref.vaultUrl)) {
+    const shown = JSON.stringify(ref.vaultUrl.replace(/^([^/]*\/\/)[^/]*@/, '$1…@'));
+    throw new ConfigError(`azure_kv: vault URL ${shown} is not https://<vault host> (no user, path or query)`);
+  }
+  if (!NAME.test(ref.name) || !VERSION.test(ref.version)) {
+    throw new ConfigError(
+      `azure_kv ${JSON.stringify(keyUrl(ref))}: key names and versions may hold only letters, digits and -`,
+    );
+  }
+  return ref;
+}
 
 /** Text a server sent back, shortened, with anything that looks like a payload or token cut out. */
 const clean = (text: string): string => text.replace(/[A-Za-z0-9+/=_.-]{40,}/g, '…').slice(0, 200);
@@ -105,18 +145,19 @@ async function token(ref: AzureRef, ctx: Context): Promise<string> {
     throw new ConfigError(`${describe(ref)}: AZURE_AUTHORITY_HOST must be an https URL`);
   }
   const scope = scopeOf(ref.vaultUrl);
-  const key = [authority, tenant, client, scope, secret ? 'secret' : 'federated'].join(' ');
+  // the federated token is read afresh (it is rotated); the credential is part of the cache key
+  const proof = secret ?? (await assertion(ref, federated ?? '', ctx));
+  const kind = secret ? 'secret' : 'federated';
+  const key = sha256(JSON.stringify([authority, tenant, client, scope, kind, sha256(proof)]));
   const cached = tokens.get(key);
   const hit = cached && (await cached.catch(() => undefined));
   if (hit && hit.until > ctx.now().getTime()) return hit.value;
-  // stored before any await, so concurrent wraps share one token request
-  const pending = (secret ? Promise.resolve(secret) : assertion(ref, federated ?? '', ctx)).then((proof) => {
-    const grant: Record<string, string> = secret
-      ? { client_secret: proof }
-      : { client_assertion_type: JWT_BEARER, client_assertion: proof };
-    const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: client, scope, ...grant });
-    return requestToken(ref, `${authority}/${tenant}/oauth2/v2.0/token`, form, ctx);
-  });
+  // stored with no await after the lookup, so concurrent wraps share one token request
+  const grant: Record<string, string> = secret
+    ? { client_secret: proof }
+    : { client_assertion_type: JWT_BEARER, client_assertion: proof };
+  const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: client, scope, ...grant });
+  const pending = requestToken(ref, `${authority}/${tenant}/oauth2/v2.0/token`, form, ctx);
   tokens.set(key, pending);
   return (await pending).value;
 }
@@ -141,6 +182,11 @@ interface OperationReply {
 
 /** One key operation; errors name the key and Key Vault's error code and message, never the payload. */
 async function operate(ref: AzureRef, op: 'encrypt' | 'decrypt', value: string, ctx: Context): Promise<OperationReply> {
+  checked(ref);
+  const list = ctx.settings.first('KEYWARD_AZURE_KV_ALLOWLIST') ?? 'all';
+  if (!originAllowed(keyUrl(ref), list, 'KEYWARD_AZURE_KV_ALLOWLIST')) {
+    throw new ConfigError(`${describe(ref)}: the vault is not in KEYWARD_AZURE_KV_ALLOWLIST`);
+  }
   const version = ref.version ? `/${encodeURIComponent(ref.version)}` : '';
   const url = `${ref.vaultUrl.replace(/\/+$/, '')}/keys/${encodeURIComponent(ref.name)}${version}/${op}?${API_VERSION}`;
   const bearer = await token(ref, ctx);
@@ -189,10 +235,7 @@ export const keyType: KeyType<AzureRef> = {
     const name = field(fields, 'name', 'key');
     if (vaultUrl === '') throw new FormatError('azure_kv: key entry has no vault_url');
     if (name === '') throw new FormatError('azure_kv: key entry has no name');
-    if (!/^https:\/\/[^/]+\/*$/.test(vaultUrl)) {
-      throw new ConfigError(`azure_kv: vault URL ${JSON.stringify(vaultUrl)} is not https://<vault host>`);
-    }
-    return { vaultUrl, name, version: field(fields, 'version') };
+    return checked({ vaultUrl, name, version: field(fields, 'version') });
   },
 
   formatRef: (ref: AzureRef) => ({ vault_url: ref.vaultUrl, name: ref.name, version: ref.version }),
@@ -207,7 +250,7 @@ export const keyType: KeyType<AzureRef> = {
       );
     }
     const [, vaultUrl = '', name = '', version = ''] = match;
-    return { vaultUrl, name, version: version.slice(1) };
+    return checked({ vaultUrl, name, version: version.slice(1) });
   },
 
   async wrap(ref: AzureRef, part: Uint8Array, ctx: Context): Promise<string> {
@@ -223,7 +266,7 @@ export const keyType: KeyType<AzureRef> = {
         // no usable kid: reported below
       }
       const version = segments[1] === 'keys' && segments.length === 4 ? (segments[3] ?? '') : '';
-      if (!/^[A-Za-z0-9_-]+$/.test(version)) {
+      if (version === '' || !VERSION.test(version)) {
         throw new ConfigError(`${describe(ref)}: Key Vault's encrypt reply names no key version`);
       }
       ref.version = version;

@@ -7,19 +7,30 @@
  * SOPS_GCP_KMS_UNIVERSE_DOMAIN. Credentials: GOOGLE_OAUTH_ACCESS_TOKEN, else a
  * service_account or authorized_user JSON from GOOGLE_CREDENTIALS (text or path),
  * GOOGLE_APPLICATION_CREDENTIALS or gcloud's application default file, else the GCE
- * metadata server (GCE_METADATA_HOST, one second to answer). Tokens are cached per
- * credential for the life of the process.
+ * metadata server (GCE_METADATA_HOST, one second to answer). With
+ * KEYWARD_AMBIENT_CREDENTIALS off only GOOGLE_OAUTH_ACCESS_TOKEN, GOOGLE_CREDENTIALS and
+ * GOOGLE_APPLICATION_CREDENTIALS are used (no gcloud file, no metadata server). Tokens are cached for the life of the process per credential (a
+ * sha256 of its JSON) or metadata host; a GOOGLE_OAUTH_ACCESS_TOKEN is never cached.
+ * The resource id comes from an untrusted file and becomes the request path, so each
+ * part must be in Google's documented form: a project id (`my-project`,
+ * `example.com:my-project`) or number, a location id (`global`, `europe-west1`), key
+ * ring and key ids of 1 to 63 letters, digits, `_` or `-`.
  */
 
-import { createSign } from 'node:crypto';
+import { createHash, createSign } from 'node:crypto';
 import { ConfigError, FormatError } from '../errors.js';
+import { ambientCredentials } from '../settings.js';
 import type { Context, HttpRequest, HttpResponse, KeyFields, KeyType } from '../types.js';
 
 export interface GcpKmsRef {
   resourceId: string;
 }
 
-const RESOURCE = /^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+$/;
+/** Project: an id or number, optionally domain-scoped (`example.com:my-project`); no `..` anywhere. */
+const PROJECT = '(?:[a-z0-9-]+(?:\\.[a-z0-9-]+)*:)?[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
+const LOCATION = '[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?';
+const ID = '[A-Za-z0-9_-]{1,63}';
+const RESOURCE = new RegExp(`^projects/${PROJECT}/locations/${LOCATION}/keyRings/${ID}/cryptoKeys/${ID}$`);
 const SCOPE = 'https://www.googleapis.com/auth/cloudkms';
 const TOKEN_URI = 'https://oauth2.googleapis.com/token';
 const ENV_HINT = 'set GOOGLE_OAUTH_ACCESS_TOKEN, GOOGLE_CREDENTIALS or GOOGLE_APPLICATION_CREDENTIALS';
@@ -139,6 +150,7 @@ async function credentials(where: string, ctx: Context): Promise<[string, string
     if (json === undefined) throw new ConfigError(`${where}: cannot read GOOGLE_APPLICATION_CREDENTIALS file ${path}`);
     return [`GOOGLE_APPLICATION_CREDENTIALS file ${path}`, json];
   }
+  if (!ambientCredentials(ctx.settings)) return undefined;
   const home = ctx.settings.first('HOME');
   const gcloud = ctx.settings.first('CLOUDSDK_CONFIG') ?? (home ? `${home}/.config/gcloud` : undefined);
   const adc = `${gcloud}/application_default_credentials.json`;
@@ -159,12 +171,18 @@ async function metadataToken(where: string, ctx: Context): Promise<Token> {
 
 const tokens = new Map<string, Promise<Token>>();
 
-/** A bearer token for Cloud KMS, fetched once per credential and process. */
+/** A bearer token for Cloud KMS, fetched once per credential (or metadata host) and process. */
 async function token(where: string, ctx: Context): Promise<string> {
   const fixed = ctx.settings.first('GOOGLE_OAUTH_ACCESS_TOKEN')?.trim();
   if (fixed) return fixed;
   const found = await credentials(where, ctx);
-  const cacheKey = found ? found[1] : 'metadata';
+  if (!found && !ambientCredentials(ctx.settings)) {
+    throw new ConfigError(`${where}: no Google credentials (${ENV_HINT}; KEYWARD_AMBIENT_CREDENTIALS is off)`);
+  }
+  const host = ctx.settings.first('GCE_METADATA_HOST')?.trim() || 'metadata.google.internal';
+  const cacheKey = createHash('sha256')
+    .update(found ? `credentials\n${found[1]}` : `metadata\n${host}`)
+    .digest('hex');
   const cached = tokens.get(cacheKey); // looked up before any await, so parallel calls share one fetch
   const hit = cached ? await cached.catch(() => undefined) : undefined;
   if (hit && hit.expires - 60_000 > ctx.now().getTime()) return hit.value;

@@ -2,11 +2,19 @@
  * `hc_vault` master keys: the data key (or a Shamir share) is encrypted by a
  * HashiCorp Vault or OpenBao transit engine, as sops does. A key is the URI
  * `https://host:port/v1/<engine path>/keys/<key name>`; the token comes from
- * VAULT_TOKEN, else `~/.vault-token`. SOPS_HC_VAULT_ALLOWLIST (`all`, the default;
- * `none`; or comma-separated address prefixes) limits the servers keyward talks to.
+ * VAULT_TOKEN, else `~/.vault-token` (not when KEYWARD_AMBIENT_CREDENTIALS is off).
+ * SOPS_HC_VAULT_ALLOWLIST limits the servers keyward sends the token to: `all` (the
+ * default), `none`, or comma-separated http(s) URLs compared as parsed URLs (scheme,
+ * host, port; `*.` subdomain wildcards; an entry path matches the key URI's path at a
+ * segment boundary), see originAllowed in settings.ts. Whatever the allow-list, a file
+ * is untrusted input: its vault_address must be a bare http(s) origin (no user, path,
+ * query or fragment) and engine_path segments and key_name only letters, digits, `_`,
+ * `-` and `.` (never `.` or `..`), so no key can steer the request elsewhere. Every
+ * check runs before any request.
  */
 
 import { ConfigError, FormatError } from '../errors.js';
+import { ambientCredentials, originAllowed } from '../settings.js';
 import type { Context, HttpResponse, KeyFields, KeyType } from '../types.js';
 
 export interface VaultRef {
@@ -25,11 +33,50 @@ function field(fields: KeyFields, name: string): string {
   return value;
 }
 
-const uriOf = (ref: VaultRef): string => `${ref.address}/v1/${ref.enginePath}/keys/${ref.keyName}`;
+const origin = (ref: VaultRef): string => ref.address.replace(/\/$/, '');
+const uriOf = (ref: VaultRef): string => `${origin(ref)}/v1/${ref.enginePath}/keys/${ref.keyName}`;
+
+/** A bare origin as text: a parser would drop or reinterpret nothing in it. */
+const ORIGIN_TEXT = /^https?:\/\/[A-Za-z0-9.:_[\]-]+\/?$/i;
+const NAME = /^[A-Za-z0-9_.-]+$/;
+const plainName = (name: string): boolean => NAME.test(name) && name !== '.' && name !== '..';
+
+function isOrigin(address: string): boolean {
+  if (!ORIGIN_TEXT.test(address)) return false;
+  try {
+    const url = new URL(address);
+    const bare = url.username === '' && url.password === '' && url.search === '' && url.hash === '';
+    return bare && url.pathname === '/' && (url.protocol === 'https:' || url.protocol === 'http:');
+  } catch {
+    return false;
+  }
+}
+
+/** The key as untrusted text for a message: quoted, any userinfo cut out. */
+const shown = (ref: VaultRef): string =>
+  JSON.stringify(`${ref.address}/v1/${ref.enginePath}/keys/${ref.keyName}`.replace(/^([^/]*\/\/)[^/]*@/, '$1…@'));
+
+/** The key itself, or a ConfigError naming it when a part could steer the request. */
+function checked(ref: VaultRef): VaultRef {
+  if (!isOrigin(ref.address)) {
+    throw new ConfigError(`hc_vault ${shown(ref)}: vault_address must be http(s)://host[:port] and nothing else`);
+  }
+  if (!ref.enginePath.split('/').every(plainName) || !plainName(ref.keyName)) {
+    throw new ConfigError(
+      `hc_vault ${shown(ref)}: engine_path segments and key_name may hold only letters, digits, _, - and . (not . or ..)`,
+    );
+  }
+  return ref;
+}
 
 async function token(ref: VaultRef, ctx: Context): Promise<string> {
   const fromEnv = ctx.settings.first('VAULT_TOKEN');
   if (fromEnv) return fromEnv.trim();
+  if (!ambientCredentials(ctx.settings)) {
+    throw new ConfigError(
+      `hc_vault ${uriOf(ref)}: no Vault token (set VAULT_TOKEN; ~/.vault-token is not read while KEYWARD_AMBIENT_CREDENTIALS is off)`,
+    );
+  }
   const home = ctx.settings.first('HOME');
   if (home) {
     try {
@@ -42,15 +89,10 @@ async function token(ref: VaultRef, ctx: Context): Promise<string> {
   throw new ConfigError(`hc_vault ${uriOf(ref)}: no Vault token (set VAULT_TOKEN or write ~/.vault-token)`);
 }
 
-/** Whether SOPS_HC_VAULT_ALLOWLIST lets keyward talk to this server. */
+/** Whether SOPS_HC_VAULT_ALLOWLIST lets keyward talk to this server about this key. */
 function allowed(ref: VaultRef, ctx: Context): boolean {
-  const rule = (ctx.settings.first('SOPS_HC_VAULT_ALLOWLIST') ?? 'all').trim();
-  if (rule === '' || rule === 'all') return true;
-  if (rule === 'none') return false;
-  return rule
-    .split(',')
-    .map((prefix) => prefix.trim())
-    .some((prefix) => prefix !== '' && uriOf(ref).startsWith(prefix));
+  const list = ctx.settings.first('SOPS_HC_VAULT_ALLOWLIST') ?? 'all';
+  return originAllowed(uriOf(ref), list, 'SOPS_HC_VAULT_ALLOWLIST');
 }
 
 interface TransitReply {
@@ -60,9 +102,9 @@ interface TransitReply {
 
 /** POSTs to the transit engine; errors name the key and Vault's status, never the payload. */
 async function transit(ref: VaultRef, op: 'encrypt' | 'decrypt', body: object, ctx: Context): Promise<TransitReply> {
-  const where = `hc_vault ${uriOf(ref)}`;
+  const where = `hc_vault ${uriOf(checked(ref))}`;
   if (!allowed(ref, ctx)) throw new ConfigError(`${where}: the server is not in SOPS_HC_VAULT_ALLOWLIST`);
-  const url = `${ref.address}/v1/${ref.enginePath}/${op}/${ref.keyName}`;
+  const url = `${origin(ref)}/v1/${ref.enginePath}/${op}/${ref.keyName}`;
   let response: HttpResponse;
   try {
     response = await ctx.fetch(url, {
@@ -94,11 +136,11 @@ export const keyType: KeyType<VaultRef> = {
   hasCreatedAt: true,
 
   parseRef(fields: KeyFields): VaultRef {
-    return {
+    return checked({
       address: field(fields, 'vault_address'),
       enginePath: field(fields, 'engine_path'),
       keyName: field(fields, 'key_name'),
-    };
+    });
   },
 
   formatRef(ref: VaultRef) {
@@ -115,7 +157,7 @@ export const keyType: KeyType<VaultRef> = {
       );
     }
     const [, address = '', enginePath = '', keyName = ''] = match;
-    return { address, enginePath: enginePath.replace(/^\/+|\/+$/g, ''), keyName };
+    return checked({ address, enginePath: enginePath.replace(/^\/+|\/+$/g, ''), keyName });
   },
 
   async wrap(ref: VaultRef, part: Uint8Array, ctx: Context): Promise<string> {

@@ -4,11 +4,21 @@
  * standard base64 of the ciphertext blob. The region comes from the ARN; endpoints
  * and credentials follow the AWS SDK's usual settings (AWS_ENDPOINT_URL_KMS,
  * AWS_ACCESS_KEY_ID…, AWS_PROFILE or the key's `aws_profile`). A key with a `role`
- * first assumes it through STS (AWS_ENDPOINT_URL_STS) with sops's session name. The
- * SDK loads only when a file uses a kms key.
+ * first assumes it through STS (AWS_ENDPOINT_URL_STS) with sops's session name; its
+ * temporary credentials are cached per role, profile, region, STS endpoint and a sha256
+ * of the base credentials, until shortly before they expire. The SDK loads only when a
+ * file uses a kms key. A file is untrusted input: the ARN's partition must be aws,
+ * aws-cn, aws-us-gov, aws-iso or aws-iso-b, its region a plain region name (it picks the
+ * endpoint host), and a `role` an IAM role ARN. With KEYWARD_AMBIENT_CREDENTIALS off only
+ * AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN) from settings sign
+ * requests, never the SDK's default chain (environment, shared files, IMDS, container or
+ * web identity) nor endpoints from its configuration files, and a key with an
+ * `aws_profile` is refused, as profiles come from the machine's files.
  */
 
+import { createHash } from 'node:crypto';
 import { ConfigError, FormatError } from '../errors.js';
+import { ambientCredentials } from '../settings.js';
 import type { Context, KeyFields, KeyType } from '../types.js';
 
 export interface KmsRef {
@@ -20,12 +30,29 @@ export interface KmsRef {
   awsProfile: string;
 }
 
-const ARN = /^arn:aws[\w-]*:kms:(.+):[0-9]+:(key|alias)\/.+$/;
+const PARTITION = '(?:aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b)';
+const ARN = new RegExp(
+  `^arn:${PARTITION}:kms:([a-z]+(?:-[a-z0-9]+)+):[0-9]{12}:(?:key/[A-Za-z0-9-]+|alias/[A-Za-z0-9/_-]+)$`,
+);
+const ROLE = new RegExp(`^arn:${PARTITION}:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$`);
 
 function regionOf(arn: string): string {
   const region = ARN.exec(arn)?.[1];
-  if (!region) throw new ConfigError(`kms: ${JSON.stringify(arn)} is not a KMS key ARN`);
+  if (!region) {
+    throw new ConfigError(
+      `kms: ${JSON.stringify(arn)} is not a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id> or alias/<name>)`,
+    );
+  }
   return region;
+}
+
+/** The key itself, or a ConfigError when its ARN or role is not one AWS would issue. */
+function checked(ref: KmsRef): KmsRef {
+  regionOf(ref.arn);
+  if (ref.role !== '' && !ROLE.test(ref.role)) {
+    throw new ConfigError(`kms ${ref.arn}: role ${JSON.stringify(ref.role)} is not an IAM role ARN`);
+  }
+  return ref;
 }
 
 function contextOf(value: unknown): Record<string, string> {
@@ -56,55 +83,89 @@ interface Credentials {
   sessionToken?: string;
 }
 
-/** Client settings shared by KMS and STS: region, profile and any static credentials. */
-function baseConfig(ref: KmsRef, ctx: Context) {
+/** The static credentials named in settings, if any. */
+function settingsCredentials(ctx: Context): Credentials | undefined {
   const s = ctx.settings;
   const keyId = s.first('AWS_ACCESS_KEY_ID');
   const secret = s.first('AWS_SECRET_ACCESS_KEY');
   const session = s.first('AWS_SESSION_TOKEN');
-  const credentials: Credentials | undefined =
-    keyId && secret
-      ? { accessKeyId: keyId, secretAccessKey: secret, ...(session ? { sessionToken: session } : {}) }
-      : undefined;
+  return keyId && secret
+    ? { accessKeyId: keyId, secretAccessKey: secret, ...(session ? { sessionToken: session } : {}) }
+    : undefined;
+}
+
+/** Client settings shared by KMS and STS: region, profile and any static credentials. */
+function baseConfig(ref: KmsRef, ctx: Context) {
+  const credentials = settingsCredentials(ctx);
+  const ambient = ambientCredentials(ctx.settings);
+  if (!ambient && ref.awsProfile) {
+    throw new ConfigError(
+      `${describe(ref)}: aws_profile ${JSON.stringify(ref.awsProfile)} is refused while KEYWARD_AMBIENT_CREDENTIALS is off (profiles come from the machine's files)`,
+    );
+  }
+  if (!ambient && !credentials) {
+    throw new ConfigError(
+      `${describe(ref)}: no AWS credentials (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; the SDK's default credential chain is not used while KEYWARD_AMBIENT_CREDENTIALS is off)`,
+    );
+  }
   return {
     region: regionOf(ref.arn),
     // the SDK waits forever by default: a KMS endpoint that drops packets must fail, not hang the render
     requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 },
     ...(credentials ? { credentials } : {}),
     ...(ref.awsProfile ? { profile: ref.awsProfile } : {}),
+    ...(ambient ? {} : { ignoreConfiguredEndpointUrls: true }),
   };
 }
 
-const assumed = new Map<string, Promise<Credentials>>();
+interface Assumed {
+  credentials: Credentials;
+  /** Milliseconds since the epoch when STS says they expire, if it says. */
+  expires?: number;
+}
 
-/** Temporary credentials for the key's role (STS AssumeRole), once per role and profile per run. */
-function assumeRole(ref: KmsRef, ctx: Context): Promise<Credentials> {
-  const id = `${ref.role}|${ref.awsProfile}|${regionOf(ref.arn)}`;
-  let pending = assumed.get(id);
-  if (!pending) {
-    pending = call(
-      ref,
-      'assume the role',
-      async () => {
-        const { STSClient, AssumeRoleCommand } = await import('@aws-sdk/client-sts');
-        const endpoint = ctx.settings.first('AWS_ENDPOINT_URL_STS') ?? ctx.settings.first('AWS_ENDPOINT_URL');
-        const sts = new STSClient({ ...baseConfig(ref, ctx), ...(endpoint ? { endpoint } : {}) });
-        const host = process.getBuiltinModule('node:os').hostname();
-        const out = await sts.send(new AssumeRoleCommand({ RoleArn: ref.role, RoleSessionName: sessionName(host) }));
-        const c = out.Credentials;
-        if (!c?.AccessKeyId || !c.SecretAccessKey)
-          throw new ConfigError(`${describe(ref)}: STS returned no credentials`);
-        return {
-          accessKeyId: c.AccessKeyId,
-          secretAccessKey: c.SecretAccessKey,
-          ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
-        };
-      },
-      'STS',
-    );
-    assumed.set(id, pending);
-  }
-  return pending;
+const assumed = new Map<string, Promise<Assumed>>();
+
+/** The cache key of an AssumeRole result: the role, where it is asked, and who asks (hashed). */
+function assumedKey(ref: KmsRef, ctx: Context, endpoint: string | undefined): string {
+  const base = settingsCredentials(ctx);
+  const who = base ? [base.accessKeyId, base.secretAccessKey, base.sessionToken ?? ''] : ['ambient'];
+  const parts = [ref.role, ref.awsProfile, regionOf(ref.arn), endpoint ?? '', ...who];
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+}
+
+/** Temporary credentials for the key's role (STS AssumeRole), shared only by callers with the same base credentials. */
+async function assumeRole(ref: KmsRef, ctx: Context): Promise<Credentials> {
+  const endpoint = ctx.settings.first('AWS_ENDPOINT_URL_STS') ?? ctx.settings.first('AWS_ENDPOINT_URL');
+  const config = baseConfig(ref, ctx);
+  const id = assumedKey(ref, ctx, endpoint);
+  const cached = assumed.get(id);
+  const hit = cached && (await cached.catch(() => undefined));
+  if (hit && (hit.expires === undefined || hit.expires - 300_000 > ctx.now().getTime())) return hit.credentials;
+  if (assumed.get(id) !== cached) return assumeRole(ref, ctx); // another caller refreshed it meanwhile
+  const pending = call(
+    ref,
+    'assume the role',
+    async () => {
+      const { STSClient, AssumeRoleCommand } = await import('@aws-sdk/client-sts');
+      const sts = new STSClient({ ...config, ...(endpoint ? { endpoint } : {}) });
+      const host = process.getBuiltinModule('node:os').hostname();
+      const out = await sts.send(new AssumeRoleCommand({ RoleArn: ref.role, RoleSessionName: sessionName(host) }));
+      const c = out.Credentials;
+      if (!c?.AccessKeyId || !c.SecretAccessKey) throw new ConfigError(`${describe(ref)}: STS returned no credentials`);
+      const credentials = {
+        accessKeyId: c.AccessKeyId,
+        secretAccessKey: c.SecretAccessKey,
+        ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
+      };
+      return { credentials, ...(c.Expiration ? { expires: c.Expiration.getTime() } : {}) };
+    },
+    'STS',
+  );
+  assumed.set(id, pending);
+  // a refusal is not remembered: the next render asks again
+  pending.catch(() => assumed.get(id) === pending && assumed.delete(id));
+  return (await pending).credentials;
 }
 
 /** A KMS client for the key's region, with the endpoint and credentials from the context's settings. */
@@ -143,7 +204,7 @@ export const keyType: KeyType<KmsRef> = {
     if (typeof arn !== 'string' || arn === '') throw new FormatError('kms: key entry has no arn');
     const role = typeof fields.role === 'string' ? fields.role : '';
     const awsProfile = typeof fields.aws_profile === 'string' ? fields.aws_profile : '';
-    return { arn, role, context: contextOf(fields.context), awsProfile };
+    return checked({ arn, role, context: contextOf(fields.context), awsProfile });
   },
 
   formatRef(ref: KmsRef) {
@@ -162,8 +223,7 @@ export const keyType: KeyType<KmsRef> = {
     const trimmed = text.trim();
     const at = trimmed.indexOf('+arn:');
     const arn = at === -1 ? trimmed : trimmed.slice(0, at);
-    regionOf(arn);
-    return { arn, role: at === -1 ? '' : trimmed.slice(at + 1), context: {}, awsProfile: '' };
+    return checked({ arn, role: at === -1 ? '' : trimmed.slice(at + 1), context: {}, awsProfile: '' });
   },
 
   async wrap(ref: KmsRef, part: Uint8Array, ctx: Context): Promise<string> {

@@ -1,10 +1,13 @@
 /**
  * `pgp` master keys: the data key (or a Shamir share) is encrypted to one OpenPGP
  * key with the `gpg` program, as sops does, and stored as an ASCII-armored message.
- * The program is SOPS_GPG_EXEC (else `gpg`) and the keyring is GNUPGHOME when set.
+ * The program is SOPS_GPG_EXEC (else `gpg`) and the keyring is GNUPGHOME when set, else
+ * gpg's default one. With KEYWARD_AMBIENT_CREDENTIALS off the default keyring is never
+ * used: without GNUPGHOME, unwrap finds no identity (gpg is not run) and wrap fails.
  */
 
 import { ConfigError, FormatError } from '../errors.js';
+import { ambientCredentials } from '../settings.js';
 import type { Context, KeyFields, KeyType, RunOptions, RunResult } from '../types.js';
 
 export interface PgpRef {
@@ -18,6 +21,10 @@ const ARMOR_HEADER = '-----BEGIN PGP MESSAGE-----';
 function gpgExec(ctx: Context): string {
   return ctx.settings.first('SOPS_GPG_EXEC') ?? 'gpg';
 }
+
+/** Whether gpg may run here: always with GNUPGHOME, else only on the machine's keyring when ambient credentials are on. */
+const keyringAllowed = (ctx: Context): boolean =>
+  ctx.settings.first('GNUPGHOME') !== undefined || ambientCredentials(ctx.settings);
 
 /** Runs gpg through the context, turning a failure to start it into a clear error. */
 async function runGpg(ref: PgpRef, args: readonly string[], input: Uint8Array, ctx: Context): Promise<RunResult> {
@@ -98,6 +105,11 @@ export const keyType: KeyType<PgpRef> = {
   },
 
   async wrap(ref: PgpRef, part: Uint8Array, ctx: Context): Promise<string> {
+    if (!keyringAllowed(ctx)) {
+      throw new ConfigError(
+        `pgp ${ref.fingerprint}: set GNUPGHOME (the default keyring is not used while KEYWARD_AMBIENT_CREDENTIALS is off)`,
+      );
+    }
     const trusted = ref.fingerprint.replace(/!$/, '').slice(-16);
     const args = ['--batch', '--quiet', '--no-default-recipient', '--yes', '--encrypt', '-a'];
     args.push('-r', ref.fingerprint, '--trusted-key', trusted, '--no-encrypt-to');
@@ -113,6 +125,7 @@ export const keyType: KeyType<PgpRef> = {
   },
 
   async unwrap(ref: PgpRef, enc: string, ctx: Context): Promise<Uint8Array | null> {
+    if (!keyringAllowed(ctx)) return null;
     // Not --quiet: gpg then hides the status that tells a locked secret key from a missing one.
     const args = ['--batch', '--no-tty', '--status-fd', '2', '-d'];
     const result = await runGpg(ref, args, new TextEncoder().encode(enc), ctx);

@@ -20,7 +20,7 @@ interface Use {
 }
 
 function usesOf(source: CheckSource, findings: Finding[]): Use[] {
-  const docs = parseAllDocuments(source.text);
+  const docs = parseAllDocuments(source.text, { logLevel: 'error' });
   if (!Array.isArray(docs)) return [];
   const uses: Use[] = [];
   for (const [i, doc] of docs.entries()) {

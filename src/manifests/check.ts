@@ -112,7 +112,7 @@ export async function checkSource(source: CheckSource, options: CheckOptions, _c
   findings.push(...privateKeys(source));
   if (!/\.(ya?ml|json)$/i.test(source.name)) return findings;
   const allow = (options.allow ?? []).map(glob);
-  const docs = parseAllDocuments(source.text);
+  const docs = parseAllDocuments(source.text, { logLevel: 'error' });
   if (!Array.isArray(docs)) return findings;
   for (const [i, doc] of docs.entries()) {
     if (doc.errors.length > 0 || doc.contents === null) continue;

@@ -10,8 +10,9 @@
  * text only.
  */
 
-import { Document, isScalar, parseAllDocuments } from 'yaml';
-import { ConfigError, FormatError, PlaceholderError, type PlaceholderFailure } from '../errors.js';
+import type { Document } from 'yaml';
+import { ConfigError, PlaceholderError, type PlaceholderFailure } from '../errors.js';
+import type { SecretRef } from '../placeholders/grammar.js';
 import { type ReaderOptions, SecretReader } from '../placeholders/reader.js';
 import {
   MissingSecretError,
@@ -23,27 +24,25 @@ import {
   substitute,
 } from '../placeholders/resolve.js';
 import type { BackendHelpers, Context } from '../types.js';
+import { documentsOf, type ManifestSource, type SourceOptions } from './documents.js';
+import { type Exposure, identify, isMasked } from './exposure.js';
 import { annotation, type Field, genericOf, kindOf, stringFields, truthy } from './fields.js';
+import { limitsOf } from './parse.js';
 
-export interface ManifestSource {
-  /** File name for reports (`-` for stdin). */
-  name: string;
-  text: string;
-}
+export type { ManifestSource } from './documents.js';
+export type { Exposure } from './exposure.js';
 
-export interface RenderOptions extends ReaderOptions {
-  /** Decrypts a source that is a SOPS file (text in, plaintext YAML out). */
-  decryptSource?: (source: ManifestSource) => Promise<string>;
-}
+/** A reference as a render is about to read it: its backend, path and version (never a value). */
+export type Reference = Readonly<Pick<SecretRef, 'scheme' | 'path' | 'version'>>;
 
-/** A secret value in a manifest of a kind Argo CD shows unmasked (it masks only Secrets). */
-export interface Exposure {
-  file: string;
-  document: number;
-  kind: string;
-  name: string;
-  /** The field a placeholder filled, or `(SOPS document)` for a decrypted one. */
-  field: string;
+/**
+ * Says why a reference may not be read, or undefined when it may. Every reference of
+ * a render is checked before anything is read, so one refused reference means no read at all.
+ */
+export type ReferenceCheck = (ref: Reference) => string | undefined;
+
+export interface RenderOptions extends ReaderOptions, SourceOptions {
+  authorize?: ReferenceCheck;
 }
 
 export interface RenderResult {
@@ -52,19 +51,17 @@ export interface RenderResult {
   placeholders: number;
   /** Distinct backend reads. */
   reads: number;
-  /** Resolved or decrypted values outside Secrets. */
+  /** Resolved or decrypted values in places Argo CD shows unmasked. */
   exposed: Exposure[];
+  /** SOPS data files among the sources that were left out (kubernetesOnly). */
+  skipped: string[];
 }
 
-/** A manifest Argo CD shows unmasked: every kind but Secret. */
-interface Unmasked {
-  kind: string;
-  name: string;
-}
+/** The manifest a field's value would show in, unmasked; undefined when Argo CD masks it. */
+type Unmasked = { kind: string; name: string } | undefined;
 
 interface Job {
-  /** Set when the field's manifest is not a Secret: a value put there shows unmasked. */
-  unmasked: Unmasked | undefined;
+  unmasked: Unmasked;
   file: string;
   document: number;
   field: Field;
@@ -95,43 +92,11 @@ function avpScheme(ctx: Context): string {
   return scheme;
 }
 
-/** A document of nothing but comments (a Helm template that rendered to nothing): not a manifest. */
-const isEmpty = (doc: Document): boolean =>
-  doc.contents === null || (isScalar(doc.contents) && (doc.contents.value === null || doc.contents.value === ''));
-
-const isSops = (doc: Document): boolean => doc.has('sops') && doc.hasIn(['sops', 'mac']);
-
-async function documentsOf(
-  source: ManifestSource,
-  options: RenderOptions,
-): Promise<{ docs: Document[]; decrypted: boolean }> {
-  const parse = (text: string) => {
-    const docs = parseAllDocuments(text);
-    if (!Array.isArray(docs)) return [];
-    const broken = docs.find((d) => d.errors.length > 0);
-    if (broken) throw new FormatError(`${source.name}: not valid YAML or JSON (${broken.errors[0]?.code ?? 'syntax'})`);
-    return docs.filter((d) => !isEmpty(d));
-  };
-  const json = /\.json$/i.test(source.name) || /^\s*[[{]/.test(source.text);
-  // JSON has no comments to keep: rebuilt as block-style YAML, as argocd-vault-plugin prints it
-  const docs = parse(source.text).map((d) => (json ? new Document(d.toJS()) : d));
-  if (!docs.some(isSops)) return { docs, decrypted: false };
-  if (!options.decryptSource) throw new ConfigError(`${source.name}: a SOPS file, and this render cannot decrypt`);
-  return { docs: parse(await options.decryptSource(source)), decrypted: true };
-}
-
 type Fail = (where: { file: string; document: number }, field: string, err: unknown) => void;
-
-function unmaskedOf(doc: Document): Unmasked | undefined {
-  const kind = kindOf(doc);
-  if (kind === 'Secret') return undefined;
-  const name = doc.getIn(['metadata', 'name']);
-  return { kind, name: typeof name === 'string' ? name : '' };
-}
 
 function jobsOf(doc: Document, file: string, document: number, avp: string, fail: Fail): Job[] {
   const kind = kindOf(doc);
-  const unmasked = unmaskedOf(doc);
+  const shown = identify(doc);
   const removeMissing = truthy(annotation(doc, 'remove-missing'));
   if (removeMissing && kind !== 'Secret' && kind !== 'ConfigMap') {
     fail(
@@ -162,6 +127,7 @@ function jobsOf(doc: Document, file: string, document: number, avp: string, fail
         if (/^<\s*path:/.test(segment.text)) segment.ref.scheme = avp;
         if (kvVersion && segment.ref.scheme === 'vault') segment.ref.kvVersion = kvVersion;
       }
+      const unmasked = isMasked(doc, field.section) ? undefined : shown;
       jobs.push({ unmasked, file, document, field, plan: p, base64, textOnly: kind === 'ConfigMap', removeMissing });
     } catch (err) {
       fail({ file, document }, field.path, err);
@@ -184,6 +150,24 @@ function apply(job: Job, reads: Reads): void {
   job.field.set(value);
 }
 
+/** Fails every refused reference; true when any was refused (then nothing may be read). */
+function authorizeAll(jobs: readonly Job[], check: ReferenceCheck, fail: Fail): boolean {
+  let refusedAny = false;
+  for (const job of jobs) {
+    for (const ref of refsOf(job.plan)) {
+      const refused = check(ref);
+      if (refused === undefined) continue;
+      refusedAny = true;
+      fail({ file: job.file, document: job.document }, job.field.path, new ConfigError(refused));
+    }
+  }
+  return refusedAny;
+}
+
+const stopped = (ctx: Context): void => {
+  if (ctx.signal?.aborted) throw new ConfigError('render: stopped (the caller is gone)');
+};
+
 export async function renderManifests(
   sources: readonly ManifestSource[],
   ctx: Context,
@@ -194,20 +178,24 @@ export async function renderManifests(
   const fail: Fail = (where, field, err) =>
     failures.push({ ...where, field, message: err instanceof Error ? err.message : 'failed' });
   const avp = avpScheme(ctx);
+  const limits = limitsOf(ctx.settings);
   const documents: Document[] = [];
   const jobs: Job[] = [];
   const exposed: Exposure[] = [];
-  const exposure = (unmasked: Unmasked | undefined, file: string, document: number, field: string) => {
-    if (unmasked) exposed.push({ file, document, ...unmasked, field });
-  };
+  const skipped: string[] = [];
   for (const source of sources) {
-    const { docs, decrypted } = await documentsOf(source, options);
-    docs.forEach((doc, index) => {
+    stopped(ctx);
+    const read = await documentsOf(source, options, limits);
+    if (read.skipped) skipped.push(source.name);
+    read.docs.forEach((doc, index) => {
       documents.push(doc);
-      if (decrypted) exposure(unmaskedOf(doc), source.name, index, '(SOPS document)');
+      for (const section of read.exposed?.[index] ?? [])
+        exposed.push({ file: source.name, document: index, ...identify(doc), field: `${section} (SOPS)` });
       if (!truthy(annotation(doc, 'ignore'))) jobs.push(...jobsOf(doc, source.name, index, avp, fail));
     });
   }
+  if (options.authorize && authorizeAll(jobs, options.authorize, fail)) throw new PlaceholderError(failures);
+  stopped(ctx);
   const reader = new SecretReader(ctx, helpers, options);
   const reads: Reads = new Map();
   try {
@@ -219,10 +207,12 @@ export async function renderManifests(
   } finally {
     await reader.close();
   }
+  stopped(ctx);
   for (const job of jobs) {
     try {
       apply(job, reads);
-      if (job.unmasked && revealing(job.plan)) exposure(job.unmasked, job.file, job.document, job.field.path);
+      if (job.unmasked && revealing(job.plan))
+        exposed.push({ file: job.file, document: job.document, ...job.unmasked, field: job.field.path });
     } catch (err) {
       if (err instanceof MissingSecretError && job.removeMissing) job.field.remove();
       else fail({ file: job.file, document: job.document }, job.field.path, err);
@@ -233,5 +223,5 @@ export async function renderManifests(
     .map((d) => d.toString({ lineWidth: 0, directives: false, flowCollectionPadding: false }))
     .join('---\n');
   const placeholders = jobs.reduce((n, j) => n + refsOf(j.plan).length, 0);
-  return { yaml, documents: documents.length, placeholders, reads: reader.count, exposed };
+  return { yaml, documents: documents.length, placeholders, reads: reader.count, exposed, skipped };
 }

@@ -5,7 +5,7 @@
  * named by `<sops:path#key>` is decrypted to plain data for key lookups.
  */
 
-import { BackendError } from '../errors.js';
+import { BackendError, KeywardError } from '../errors.js';
 import { decryptBytes } from '../sops/file.js';
 import { formatForPath } from '../sops/stores/index.js';
 import type { BackendHelpers, Context } from '../types.js';
@@ -32,8 +32,14 @@ export function backendHelpers(ctx: Context): BackendHelpers {
         throw new BackendError(`sops: cannot read ${path}`);
       }
       const format = formatForPath(path);
-      const result = await decryptBytes(input, { inputFormat: format, outputFormat: 'json' }, ctx);
-      return JSON.parse(decode(result.output)) as unknown;
+      try {
+        const result = await decryptBytes(input, { inputFormat: format, outputFormat: 'json' }, ctx);
+        return JSON.parse(decode(result.output)) as unknown;
+      } catch (err) {
+        // the field's report names the placeholder's location: this names the file it read
+        if (err instanceof KeywardError) throw new KeywardError(err.code, `sops: ${path}: ${err.message}`);
+        throw err;
+      }
     },
   };
 }

@@ -138,11 +138,13 @@ export class SecretReader {
           ...(ref.version ? { version: ref.version } : {}),
           ...(ref.kvVersion ? { kvVersion: ref.kvVersion } : {}),
           ...(ref.avp ? { avp: true } : {}),
-          signal: AbortSignal.any([timeout, breaker.signal]),
+          // the caller's signal too: a render whose client went away stops reading
+          signal: AbortSignal.any([timeout, breaker.signal, ...(this.ctx.signal ? [this.ctx.signal] : [])]),
         };
         return await backend.read(ref.path, options);
       } catch (err) {
         if (breaker.signal.aborted) throw this.unavailable(ref.scheme);
+        if (this.ctx.signal?.aborted) throw new BackendError(`${ref.scheme}: not read, the render was stopped`);
         const failure = timeout.aborted
           ? new BackendError(`${ref.scheme}: no answer within ${this.timeoutMs / 1000} s`, { retryable: true })
           : err instanceof KeywardError

@@ -8,7 +8,7 @@
  */
 
 import { cpSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { RIG_BIN } from '../rig/paths.js';
 import { keyward, type Ran, REPO } from './proc.js';
 import { authMount, readPolicy, vaultAddr, vaultAdmin } from './vault.js';
@@ -51,9 +51,12 @@ export async function demoVault(extra: Record<string, Record<string, string>> = 
   };
 }
 
-/** Copies the example apps into `repo/apps/…`, as cmp-server unpacks a repository. */
+/**
+ * Copies the example apps into `<dir>/_cmp_server/<random>/apps/…`, where cmp-server
+ * unpacks a repository when its work folder (ARGOCD_CMP_WORKDIR) is `dir`.
+ */
 export function exampleRepo(dir: string): string {
-  const repo = join(dir, `repo-${Math.random().toString(36).slice(2, 8)}`);
+  const repo = join(dir, '_cmp_server', `repo-${Math.random().toString(36).slice(2, 8)}`);
   mkdirSync(repo, { recursive: true });
   cpSync(join(REPO, 'examples', 'argocd', 'apps'), join(repo, 'apps'), { recursive: true });
   return repo;
@@ -71,9 +74,13 @@ export interface App {
   revision?: string;
 }
 
-/** The environment cmp-server gives the plugin's commands for `app`. */
-export function cmpEnv(sidecar: Sidecar, app: App): Record<string, string> {
+/** The work folder of cmp-server that holds `repo` (made by exampleRepo). */
+export const workdirOf = (repo: string): string => dirname(dirname(repo));
+
+/** The environment cmp-server gives the plugin's commands for `app` of the checkout `repo`. */
+export function cmpEnv(sidecar: Sidecar, app: App, repo: string): Record<string, string> {
   const env: Record<string, string> = {
+    ARGOCD_CMP_WORKDIR: workdirOf(repo),
     ...sidecar.env,
     PATH: `${RIG_BIN}:${process.env.PATH ?? ''}`,
     ARGOCD_APP_NAME: app.name,
@@ -93,5 +100,9 @@ export function cmpEnv(sidecar: Sidecar, app: App): Record<string, string> {
 
 /** Runs `keyward argocd <step>` in the app's folder of `repo`, as cmp-server does. */
 export function cmp(step: string, repo: string, sidecar: Sidecar, app: App, args: string[] = []): Promise<Ran> {
-  return keyward(['argocd', step, ...args], { clean: true, cwd: join(repo, app.path), env: cmpEnv(sidecar, app) });
+  return keyward(['argocd', step, ...args], {
+    clean: true,
+    cwd: join(repo, app.path),
+    env: cmpEnv(sidecar, app, repo),
+  });
 }

@@ -127,7 +127,7 @@ describe('render: failing closed', () => {
     writeFileSync(bad, `password: "${CANARY}\nother: [unclosed\n`);
     const res = await keyward(['render', bad], env());
     expect(res).toMatchObject({ code: 2, stdout: '' });
-    expect(res.stderr).toContain(`${bad}: not valid YAML or JSON`);
+    expect(res.stderr).toContain(`${bad}: document 0 is not valid YAML or JSON`);
     expect(res.stderr).not.toContain(CANARY);
   });
 

@@ -8,7 +8,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type App, cmp, demoVault, exampleRepo, type Sidecar } from '../helpers/argocd.js';
 import { tempDir } from '../helpers/proc.js';
@@ -69,8 +69,10 @@ describe('argocd generate: failing closed', () => {
   });
 
   it('a value file outside the repository is refused before helm runs', async () => {
-    const app = { ...helm, parameters: [{ name: 'values-files', array: ['../../../etc/passwd'] }] };
-    await fails(exampleRepo(dir), app, 'argocd: value file ../../../etc/passwd lies outside the repository');
+    const repo = exampleRepo(dir);
+    const up = relative(join(repo, helm.path), '/etc/passwd');
+    const app = { ...helm, parameters: [{ name: 'values-files', array: [up] }] };
+    await fails(repo, app, `argocd: value file ${up} lies outside the repository`);
   });
 
   it('an app that renders to nothing is an error, not an empty output', async () => {
@@ -88,7 +90,7 @@ describe('argocd generate: failing closed', () => {
     expect(warned.stderr).toContain('keyward: warning: ConfigMap leaky (');
     expect(warned.stderr).toContain('holds secret values in data.value; Argo CD shows it unmasked');
     expect(warned.stderr).not.toContain(CANARY);
-    await fails(repo, plain, 'secrets outside Secrets, which Argo CD shows unmasked (strict mode)', {}, ['--strict']);
+    await fails(repo, plain, 'secrets where Argo CD shows them unmasked (strict mode)', {}, ['--strict']);
     await fails(repo, plain, 'ConfigMap leaky (', { KEYWARD_STRICT: 'true' });
   });
 });

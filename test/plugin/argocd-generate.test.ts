@@ -136,7 +136,9 @@ describe('argocd generate: settings', () => {
     const refused = await cmp('generate', repo, sidecar, app);
     expect(refused).toMatchObject({ code: 1, stdout: '' });
     expect(refused.stderr).toBe(
-      "keyward: argocd: the Application sets VAULT_ADDR, SOPS_AGE_KEY_FILE, which only the plugin's operator may set (KEYWARD_PLUGIN_ENV_ALLOW)\n",
+      'keyward: argocd: the Application sets VAULT_ADDR, SOPS_AGE_KEY_FILE, which an Application may not set ' +
+        '(it may set AVP_TYPE, AVP_KV_VERSION, KEYWARD_VAULT_KV_VERSION, KEYWARD_SOURCE_TYPE, HELM_VALUES, KEYWARD_STRICT; ' +
+        'the operator may allow more with KEYWARD_PLUGIN_ENV_ALLOW)\n',
     );
     const allowing = withEnv({ KEYWARD_PLUGIN_ENV_ALLOW: 'VAULT_ADDR,SOPS_*' });
     const ownVault = { ...app, pluginEnv: { VAULT_ADDR: sidecar.env.VAULT_ADDR ?? '' } };

@@ -4,11 +4,14 @@
  * the server through its requests FIFO (the server reads the client's environment,
  * folder and arguments from /proc and writes to its stdout and stderr); without a
  * server, or with a dead one, the client runs `keyward argocd generate` itself. Output, diagnostics and exit codes are the
- * same either way, and equal the golden manifests of the example apps.
+ * same either way, and equal the golden manifests of the example apps. A client killed while
+ * its render waits on a Vault that never answers leaves the server answering the next one at
+ * once, and no reply FIFO behind.
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, cmpEnv, demoVault, exampleRepo, type Sidecar } from '../helpers/argocd.js';
@@ -30,16 +33,32 @@ const plain: App = { name: 'shop-plain', path: 'apps/plain' };
 let sidecar: Sidecar;
 let repo = '';
 let server: ChildProcess | undefined;
+/** What the server printed on stderr. */
+let serverLog = '';
 
 /**
  * Runs plugin/keyward-cmp in the app's folder, as cmp-server runs plugin.yaml's generate
  * command. Only with `fallback` is `keyward` on PATH: otherwise the server must answer.
  */
 function keywardCmp(app: App, server = home, args: string[] = [], where = repo, fallback = false) {
-  const env = cmpEnv(sidecar, app);
+  return run('sh', [join(REPO, 'plugin', 'keyward-cmp'), ...args], {
+    clean: true,
+    cwd: join(where, app.path),
+    env: clientEnv(app, server, where, fallback),
+  });
+}
+
+function clientEnv(app: App, server: string, where: string, fallback: boolean): Record<string, string> {
+  const env = cmpEnv(sidecar, app, where);
   if (fallback) env.PATH = `${bin}:${env.PATH}`;
   env.KEYWARD_SERVER = server;
-  return run('sh', [join(REPO, 'plugin', 'keyward-cmp'), ...args], { clean: true, cwd: join(where, app.path), env });
+  return env;
+}
+
+async function until(ok: () => boolean, ms: number): Promise<void> {
+  for (const end = performance.now() + ms; !ok(); await new Promise((resolve) => setTimeout(resolve, 10))) {
+    if (performance.now() > end) throw new Error(`not within ${ms} ms`);
+  }
 }
 
 beforeAll(async () => {
@@ -49,7 +68,10 @@ beforeAll(async () => {
   symlinkSync(CLI, join(bin, 'keyward'));
   server = spawn(process.execPath, [CLI, 'argocd', 'serve', '--dir', home], {
     env: { PATH: process.env.PATH, HOME: dir, ...sidecar.env },
-    stdio: 'ignore',
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  server.stderr?.on('data', (chunk: Buffer) => {
+    serverLog += chunk.toString('utf8');
   });
   for (let i = 0; !existsSync(join(home, 'pid')); i++) {
     if (i > 100) throw new Error('keyward argocd serve did not start');
@@ -113,5 +135,49 @@ describe('keyward-cmp with keyward argocd serve', () => {
     const afterDeath = await keywardCmp(plain, stale, [], repo, true);
     expect(afterDeath).toMatchObject({ code: 0, stdout: golden('plain'), stderr: '' });
     expect(readdirSync(stale).sort()).toEqual(['pid', 'requests']);
+  });
+
+  it('abandons the render of a client killed while it waits on Vault, and answers the next client at once', async () => {
+    // a "Vault" that takes connections and never answers: the render waits up to KEYWARD_TIMEOUT
+    const held = new Set<Socket>();
+    const closed = new Set<Socket>();
+    const deaf = createServer((socket) => {
+      held.add(socket);
+      // read (and drop) what comes, so the end of the connection is seen
+      socket.resume();
+      socket.on('close', () => closed.add(socket));
+    });
+    await new Promise<void>((resolve) => deaf.listen(0, '127.0.0.1', resolve));
+    const address = deaf.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    try {
+      const env = clientEnv(plain, home, repo, false);
+      Object.assign(env, { VAULT_ADDR: `http://127.0.0.1:${port}`, KEYWARD_TIMEOUT: '600' });
+      const client = spawn('sh', [join(REPO, 'plugin', 'keyward-cmp')], {
+        cwd: join(repo, plain.path),
+        env,
+        stdio: 'ignore',
+      });
+      const exited = new Promise((resolve) => client.once('exit', resolve));
+      await until(() => held.size > 0, 20_000);
+      const reply = join(home, `reply.${client.pid}`);
+      expect(existsSync(reply)).toBe(true);
+      client.kill('SIGKILL');
+      await exited;
+      await until(() => !existsSync(reply), 1000);
+      await until(() => serverLog.includes(`request of process ${client.pid} abandoned: the client went away`), 1000);
+      // the render itself stopped: its request to the deaf Vault was aborted, not left to time out
+      await until(() => closed.size === held.size, 2000);
+      const next = await keywardCmp(plain);
+      expect(next).toMatchObject({ code: 0, stdout: golden('plain'), stderr: '' });
+      expect(next.ms).toBeLessThan(5000);
+      expect(readdirSync(home).sort()).toEqual(['pid', 'requests']);
+      // the log names processes, never what they asked for
+      expect(serverLog).not.toContain(sidecar.env.AVP_SECRET_ID);
+      expect(serverLog).not.toContain(`127.0.0.1:${port}`);
+    } finally {
+      for (const socket of held) socket.destroy();
+      deaf.close();
+    }
   });
 });

@@ -6,13 +6,16 @@
  * kept inside the repository; helm output split per template; the repository root.
  */
 
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { exposureLines, repositoryRoot } from '../../plugin/generate.js';
-import { configEntries, pluginParameters, pluginSettings } from '../../plugin/settings.js';
+import { checkoutOf } from '../../plugin/checkout.js';
+import { exposureLines } from '../../plugin/generate.js';
+import { pluginParameters } from '../../plugin/parameters.js';
+import { configEntries, pluginLayers } from '../../plugin/settings.js';
 import { bySource, helmArguments, sourceKind } from '../../plugin/source.js';
+import { Settings } from '../../src/index.js';
 import { REPO, tempDir } from '../helpers/proc.js';
 
 const dir = tempDir();
@@ -64,18 +67,44 @@ describe('plugin.yaml and the install example', () => {
 });
 
 describe('settings and parameters', () => {
-  it('ARGOCD_ENV_<NAME> beats the environment, which beats the config file', () => {
+  it("the environment beats the config file; the Application's plugin env is its own layer, allow-listed", () => {
     const file = configEntries('VAULT_ADDR: http://file\nAVP_TYPE: vault\nKEYWARD_TIMEOUT: 5\n', 'keyward.yaml');
-    const s = pluginSettings({ VAULT_ADDR: 'http://env', ARGOCD_ENV_AVP_TYPE: 'sops', ARGOCD_ENV_: 'x' }, file);
-    expect([s.get('VAULT_ADDR'), s.get('AVP_TYPE'), s.get('KEYWARD_TIMEOUT')]).toEqual(['http://env', 'sops', '5']);
-    expect(s.get('')).toBeUndefined();
-    expect(() => pluginSettings({ ARGOCD_ENV_KUBECONFIG: '/x', ARGOCD_ENV_AWS_PROFILE: 'p' })).toThrow(
-      "the Application sets KUBECONFIG, AWS_PROFILE, which only the plugin's operator may set",
+    const { operator, app } = pluginLayers(
+      { VAULT_ADDR: 'http://env', ARGOCD_ENV_AVP_TYPE: 'sops', ARGOCD_ENV_: 'x' },
+      file,
     );
-    const allowed = pluginSettings({ KEYWARD_PLUGIN_ENV_ALLOW: 'AWS_*', ARGOCD_ENV_AWS_PROFILE: 'p' });
-    expect(allowed.get('AWS_PROFILE')).toBe('p');
-    expect(() => pluginSettings({ ARGOCD_ENV_KEYWARD_PLUGIN_ENV_ALLOW: '*', ARGOCD_ENV_PATH: '/x' })).toThrow(
+    expect([operator.get('VAULT_ADDR'), operator.get('AVP_TYPE'), operator.get('KEYWARD_TIMEOUT')]).toEqual([
+      'http://env',
+      'vault',
+      '5',
+    ]);
+    expect(app).toEqual([['AVP_TYPE', 'sops']]);
+    // an allow-list: names nobody thought of are refused too
+    for (const name of [
+      'KUBECONFIG',
+      'VAULT_NAMESPACE',
+      'VAULT_ROLE',
+      'AVP_MOUNT_PATH',
+      'GNUPGHOME',
+      'SOMETHING_NEW',
+    ]) {
+      expect(() => pluginLayers({ [`ARGOCD_ENV_${name}`]: 'x' })).toThrow(
+        `the Application sets ${name}, which an Application may not set`,
+      );
+    }
+    expect(() => pluginLayers({ ARGOCD_ENV_KUBECONFIG: '/x', ARGOCD_ENV_AWS_PROFILE: 'p' })).toThrow(
+      'the Application sets KUBECONFIG, AWS_PROFILE, which an Application may not set',
+    );
+    const allowed = pluginLayers({ KEYWARD_PLUGIN_ENV_ALLOW: 'AWS_*', ARGOCD_ENV_AWS_PROFILE: 'p' });
+    expect(allowed.app).toEqual([['AWS_PROFILE', 'p']]);
+    expect(() => pluginLayers({ ARGOCD_ENV_KEYWARD_PLUGIN_ENV_ALLOW: '*', ARGOCD_ENV_PATH: '/x' })).toThrow(
       'sets KEYWARD_PLUGIN_ENV_ALLOW, PATH',
+    );
+    // strict mode: on only
+    expect(pluginLayers({ ARGOCD_ENV_KEYWARD_STRICT: 'true' }).app).toEqual([['KEYWARD_STRICT', 'true']]);
+    expect(() => pluginLayers({ ARGOCD_ENV_KEYWARD_STRICT: 'false' })).toThrow('may only turn strict mode on');
+    expect(() => pluginLayers({ ARGOCD_ENV_AVP_TYPE: 'awssecretsmanager' })).toThrow(
+      'AVP_TYPE to a value it may not set',
     );
     expect(() => configEntries('a: [1]', 'f.yaml')).toThrow('f.yaml: a must be a string, number or boolean');
     expect(() => configEntries('- a', 'f.yaml')).toThrow('f.yaml is not a map of settings');
@@ -123,36 +152,54 @@ describe('sources', () => {
     expect(() => sourceKind(dir, 'jsonnet')).toThrow('"jsonnet" is not auto, helm, kustomize or plain');
   });
 
-  it("helm's arguments, with value files that must stay inside the repository", () => {
-    const s = pluginSettings({
-      ARGOCD_APP_NAME: 'web',
-      ARGOCD_APP_NAMESPACE: 'shop',
-      KUBE_VERSION: '1.31.4',
-      KUBE_API_VERSIONS: 'v1,apps/v1',
-    });
-    const p = pluginParameters({
-      ARGOCD_APP_PARAMETERS: JSON.stringify([
-        { name: 'values-files', array: ['prod.yaml', '../shared/common.yaml'] },
-        { name: 'helm-parameters', map: { replicas: '3' } },
-        { name: 'include-crds', string: 'false' },
-      ]),
-    });
-    const app = '/repo/apps/web';
-    expect(helmArguments(app, '/repo', s, p)).toEqual([
-      ...['template', 'web', app, '--namespace', 'shop', '--kube-version', '1.31.4'],
-      ...['--api-versions', 'v1', '--api-versions', 'apps/v1'],
-      ...['--values', '/repo/apps/web/prod.yaml', '--values', '/repo/apps/shared/common.yaml', '--set', 'replicas=3'],
+  it("helm's arguments: flags, then -- and the positionals; value files by real path inside the repository", () => {
+    const repo = join(dir, 'helm-repo');
+    const app = join(repo, 'apps', 'web');
+    mkdirSync(join(repo, 'apps', 'shared'), { recursive: true });
+    mkdirSync(app);
+    writeFileSync(join(app, 'prod.yaml'), 'a: 1\n');
+    writeFileSync(join(repo, 'apps', 'shared', 'common.yaml'), 'a: 1\n');
+    symlinkSync('/etc/passwd', join(app, 'escape.yaml'));
+    const s = new Settings([
+      ['ARGOCD_APP_NAME', 'web'],
+      ['ARGOCD_APP_NAMESPACE', 'shop'],
+      ['KUBE_VERSION', '1.31.4'],
+      ['KUBE_API_VERSIONS', 'v1,apps/v1'],
     ]);
+    const params = (list: object[]) => pluginParameters({ ARGOCD_APP_PARAMETERS: JSON.stringify(list) });
+    const p = params([
+      { name: 'values-files', array: ['prod.yaml', '../shared/common.yaml'] },
+      { name: 'helm-parameters', map: { replicas: '3' } },
+      { name: 'include-crds', string: 'false' },
+    ]);
+    const where = { root: repo, dir: app };
+    expect(helmArguments(where, s, p)).toEqual([
+      ...['template', '--namespace', 'shop', '--kube-version', '1.31.4'],
+      ...['--api-versions', 'v1', '--api-versions', 'apps/v1'],
+      ...['--values', join(app, 'prod.yaml'), '--values', join(repo, 'apps', 'shared', 'common.yaml')],
+      ...['--set', 'replicas=3', '--', 'web', app],
+    ]);
+    const up = relative(app, '/etc/passwd');
     for (const [file, why] of [
-      ['../../../etc/passwd', 'lies outside the repository'],
-      ['/etc/passwd', 'absolute paths are not allowed'],
+      [up, `value file ${up} lies outside the repository`],
+      ['/etc/passwd', 'value file /etc/passwd lies outside the repository'],
+      ['escape.yaml', 'value file escape.yaml lies outside the repository'],
+      ['missing.yaml', 'value file missing.yaml does not exist in the repository'],
       ['https://example.com/v.yaml', 'URLs are not allowed'],
     ]) {
-      const bad = pluginParameters({
-        ARGOCD_APP_PARAMETERS: JSON.stringify([{ name: 'values-files', array: [file] }]),
-      });
-      expect(() => helmArguments(app, '/repo', s, bad)).toThrow(why);
+      expect(() => helmArguments(where, s, params([{ name: 'values-files', array: [file] }]))).toThrow(why);
     }
+    // no parameter becomes a flag: the release name is checked as Helm checks it
+    for (const name of ['--post-renderer=sh', '-f', 'Web', 'a_b', 'x'.repeat(54), 'a..b', '']) {
+      const bad = params([{ name: 'release-name', string: name }]);
+      if (name === '') expect(helmArguments(where, s, bad)).toContain('web');
+      else expect(() => helmArguments(where, s, bad)).toThrow('is not a Helm release name');
+    }
+    expect(helmArguments(where, s, params([{ name: 'release-name', string: 'web.v2' }])).slice(-3)).toEqual([
+      '--',
+      'web.v2',
+      app,
+    ]);
   });
 
   it("helm's output is cut per template, so errors name the template", () => {
@@ -162,12 +209,24 @@ describe('sources', () => {
     expect(bySource('kind: X\n', 'kustomize build')).toEqual([{ name: 'kustomize build', text: 'kind: X\n' }]);
   });
 
-  it('the repository root is the app folder minus ARGOCD_APP_SOURCE_PATH', () => {
-    expect(repositoryRoot('/w/repo/apps/web', 'apps/web')).toBe('/w/repo');
-    expect(repositoryRoot('/w/repo/apps/web', '/apps/web/')).toBe('/w/repo');
-    expect(repositoryRoot('/w/repo', '.')).toBe('/w/repo');
-    expect(repositoryRoot('/w/repo/x', '../x')).toBe('/w/repo/x');
-    expect(repositoryRoot('/w/repo', undefined)).toBe('/w/repo');
+  it("the checkout is the first folder under cmp-server's work folder holding the app's real path", () => {
+    const work = join(dir, 'cmp');
+    const root = join(work, '_cmp_server', 'r4nd0m');
+    mkdirSync(join(root, 'sub', 'app'), { recursive: true });
+    mkdirSync(join(root, 'app'));
+    symlinkSync('.', join(root, 'sub', 'l'));
+    const settings = (path: string) =>
+      new Settings([
+        ['ARGOCD_CMP_WORKDIR', work],
+        ['ARGOCD_APP_SOURCE_PATH', path],
+      ]);
+    expect(checkoutOf(join(root, 'app'), settings('app'))).toEqual({ root, dir: join(root, 'app') });
+    // counting the parts of the path would give / here
+    const deep = 'sub/l/l/l/l/l/l/l/l/app';
+    expect(checkoutOf(join(root, deep), settings(deep))).toEqual({ root, dir: join(root, 'sub', 'app') });
+    expect(() => checkoutOf(dir, settings('x'))).toThrow("is not inside cmp-server's work folder");
+    // a run by hand (no app path): the folder is the checkout
+    expect(checkoutOf(join(root, 'app'), new Settings())).toEqual({ root: join(root, 'app'), dir: join(root, 'app') });
   });
 
   it('exposures are grouped per manifest and never carry a value', () => {

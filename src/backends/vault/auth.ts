@@ -1,7 +1,7 @@
 /**
  * Logging in to Vault/OpenBao. Methods and their settings (keyward's names, with
  * argocd-vault-plugin's accepted too):
- *   token     VAULT_TOKEN (else ~/.vault-token)
+ *   token     VAULT_TOKEN (else ~/.vault-token, unless KEYWARD_AMBIENT_CREDENTIALS is off)
  *   approle   AVP_ROLE_ID / VAULT_ROLE_ID, AVP_SECRET_ID / VAULT_SECRET_ID
  *   userpass  AVP_USERNAME / VAULT_USERNAME, AVP_PASSWORD / VAULT_PASSWORD
  *   kubernetes (or k8s)  AVP_K8S_ROLE / VAULT_ROLE, the service account token from
@@ -13,7 +13,7 @@
  */
 
 import { BackendError, ConfigError } from '../../errors.js';
-import type { Settings } from '../../settings.js';
+import { ambientCredentials, type Settings } from '../../settings.js';
 import type { Context } from '../../types.js';
 import type { VaultClient } from './client.js';
 
@@ -23,6 +23,11 @@ export interface LoginPlan {
   mount: string;
   /** Who logs in, for the token cache key (a role, a role id, a user name); never a secret. */
   identity: string;
+  /**
+   * The secret that proves the identity (secret id, password, JWT), read afresh: the
+   * token cache key holds a digest of it, so no other login material finds the token.
+   */
+  proof: (ctx: Context) => Promise<string>;
   /** Builds the login body when needed (reads token files then). */
   body: (ctx: Context) => Promise<Record<string, string>>;
 }
@@ -61,7 +66,7 @@ export function loginPlan(s: Settings): LoginPlan {
     (s.first('KEYWARD_VAULT_AUTH_MOUNT', ...extra, 'AVP_MOUNT_PATH') ?? `auth/${name}`).replace(/^\/+|\/+$/g, '');
   switch (method) {
     case 'token':
-      return { method, mount: '', identity: 'token', body: async () => ({}) };
+      return { method, mount: '', identity: 'token', proof: async () => '', body: async () => ({}) };
     case 'approle': {
       const roleId = need(s, 'approle', 'AVP_ROLE_ID', 'VAULT_ROLE_ID');
       const secretId = need(s, 'approle', 'AVP_SECRET_ID', 'VAULT_SECRET_ID');
@@ -69,6 +74,7 @@ export function loginPlan(s: Settings): LoginPlan {
         method,
         mount: mountFor('approle'),
         identity: roleId,
+        proof: async () => secretId,
         body: async () => ({ role_id: roleId, secret_id: secretId }),
       };
     }
@@ -79,6 +85,7 @@ export function loginPlan(s: Settings): LoginPlan {
         method,
         mount: `${mountFor('userpass')}/login/${encodeURIComponent(username)}`,
         identity: username,
+        proof: async () => password,
         body: async () => ({ password }),
       };
     }
@@ -89,6 +96,7 @@ export function loginPlan(s: Settings): LoginPlan {
         method,
         mount: mountFor('kubernetes', 'AVP_K8S_MOUNT_PATH'),
         identity: role,
+        proof: (ctx) => fileText(ctx, path, 'the service account token'),
         body: async (ctx) => ({ role, jwt: await fileText(ctx, path, 'the service account token') }),
       };
     }
@@ -101,6 +109,7 @@ export function loginPlan(s: Settings): LoginPlan {
         method,
         mount: mountFor('jwt'),
         identity: role,
+        proof: async (ctx) => given ?? (await fileText(ctx, file ?? '', 'the JWT')),
         body: async (ctx) => ({ role, jwt: given ?? (await fileText(ctx, file ?? '', 'the JWT')) }),
       };
     }
@@ -118,7 +127,8 @@ export function loginPlan(s: Settings): LoginPlan {
 export async function login(plan: LoginPlan, client: VaultClient, s: Settings, ctx: Context): Promise<Login> {
   if (plan.method === 'token') {
     const given = s.first('VAULT_TOKEN');
-    const home = s.first('HOME');
+    // ~/.vault-token is the machine's, not a setting: not read without ambient credentials (a tenant's render)
+    const home = ambientCredentials(s) ? s.first('HOME') : undefined;
     const token = given ?? (home ? await fileText(ctx, `${home}/.vault-token`, 'a token').catch(() => '') : '');
     if (!token) throw new ConfigError('vault: no token (set VAULT_TOKEN, or choose a login with KEYWARD_VAULT_AUTH)');
     return { token: token.trim(), ttl: 0, renewable: false };

@@ -52,11 +52,13 @@ export class VaultClient {
     if (this.token) headers['X-Vault-Token'] = this.token;
     if (this.connection.namespace) headers['X-Vault-Namespace'] = this.connection.namespace;
     if (body) headers['Content-Type'] = 'application/json';
+    // a login has no read's signal: the render's own (a client that went away) still stops it
+    const stop = signal ?? this.ctx.signal;
     const init: HttpRequest = {
       method,
       headers,
       ...(body ? { body: JSON.stringify(body) } : {}),
-      ...(signal ? { signal } : {}),
+      ...(stop ? { signal: stop } : {}),
       ...(this.connection.ca ? { ca: this.connection.ca } : {}),
       ...(this.connection.insecure ? { insecure: true } : {}),
     };
@@ -64,7 +66,7 @@ export class VaultClient {
     try {
       response = await this.ctx.fetch(url, init);
     } catch (err) {
-      if (signal?.aborted) throw err;
+      if (stop?.aborted) throw err;
       const reason = err instanceof Error ? ((err as { code?: string }).code ?? err.message) : 'error';
       throw new BackendError(`vault: ${this.connection.address} is not reachable (${reason})`, { retryable: true });
     }

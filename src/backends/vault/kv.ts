@@ -18,6 +18,28 @@ interface Mount {
   kv: 0 | 1 | 2;
 }
 
+const controls = (text: string): boolean => [...text].some((c) => c.charCodeAt(0) < 0x20 || c === '\x7f');
+
+/**
+ * Whether a Vault path reads what it says: no `.` or `..` segments (also
+ * percent-encoded, which URL parsing decodes), no empty ones, no query or fragment.
+ * Otherwise `secret/team-a/../team-b/x` would read another path than the one written,
+ * and allow-lists are checked on the path as written.
+ */
+export function isPlainVaultPath(path: string): boolean {
+  return (
+    path !== '' &&
+    !/[?#%\\]/.test(path) &&
+    !controls(path) &&
+    !path.split('/').some((segment) => segment === '' || segment === '.' || segment === '..')
+  );
+}
+
+function checkPath(path: string): void {
+  if (!isPlainVaultPath(path))
+    throw new BackendError(`vault: ${JSON.stringify(path)} is not a plain Vault path (no ., .., //, %, ?, #, \\)`);
+}
+
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export class KvReader {
@@ -39,6 +61,7 @@ export class KvReader {
   async read(path: string, options: ReadOptions = {}): Promise<unknown> {
     const { version, signal, kvVersion } = options;
     const clean = path.replace(/^\/+|\/+$/g, '');
+    checkPath(clean);
     const mount = await this.mountOf(clean, signal, kvVersion);
     if (mount.kv === 2) return this.readV2(clean, mount.path, version, signal);
     if (version !== undefined && mount.kv === 1) {

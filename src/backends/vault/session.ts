@@ -10,6 +10,7 @@
  * flight. Logins, renewals and re-logins are one at a time.
  */
 
+import { createHash } from 'node:crypto';
 import { BackendError } from '../../errors.js';
 import type { Settings } from '../../settings.js';
 import type { Context } from '../../types.js';
@@ -38,19 +39,36 @@ export class TokenSession {
   private generation = 0;
   private pending: Promise<void> | undefined;
   private lease: Lease | undefined;
-  private readonly cache: TokenCache;
+  private cacheOf: Promise<TokenCache> | undefined;
 
   constructor(
     private readonly client: VaultClient,
     private readonly plan: LoginPlan,
     private readonly settings: Settings,
     private readonly ctx: Context,
-  ) {
-    const { address, namespace } = client.connection;
-    this.cache =
-      plan.method === 'token'
-        ? TokenCache.for([], settings.with([['KEYWARD_VAULT_TOKEN_CACHE', 'off']]), ctx)
-        : TokenCache.for([address, namespace ?? '', plan.method, plan.mount, plan.identity], settings, ctx);
+  ) {}
+
+  /**
+   * The token cache entry of this login: keyed by the server, the method, who logs in
+   * and a digest of the proof (secret id, password, JWT), so a wrong password for a
+   * known user name, or another role's JWT, never finds another login's token.
+   */
+  private cache(): Promise<TokenCache> {
+    this.cacheOf ??= (async () => {
+      const { address, namespace } = this.client.connection;
+      if (this.plan.method === 'token')
+        return TokenCache.for([], this.settings.with([['KEYWARD_VAULT_TOKEN_CACHE', 'off']]), this.ctx);
+      const proof = createHash('sha256')
+        .update(await this.plan.proof(this.ctx))
+        .digest('hex');
+      const identity = [address, namespace ?? '', this.plan.method, this.plan.mount, this.plan.identity, proof];
+      return TokenCache.for(identity, this.settings, this.ctx);
+    })();
+    // a proof that could not be read (a missing token file) is read again next time
+    this.cacheOf.catch(() => {
+      this.cacheOf = undefined;
+    });
+    return this.cacheOf;
   }
 
   /** Makes sure the client holds a token that is good to read with; returns its generation. */
@@ -71,7 +89,7 @@ export class TokenSession {
     if (g === this.generation) {
       this.ctx.log.debug(`vault: a read was denied; logging in again with ${this.plan.method}`);
       await this.once(async () => {
-        await this.cache.drop();
+        await (await this.cache()).drop();
         await this.logIn(true);
       });
     }
@@ -96,7 +114,9 @@ export class TokenSession {
   }
 
   private async logIn(fresh: boolean): Promise<void> {
-    const cached = fresh ? undefined : await this.cache.get();
+    // a fresh login reads the proof again (the kubelet rotates service-account tokens)
+    if (fresh) this.cacheOf = undefined;
+    const cached = fresh ? undefined : await (await this.cache()).get();
     if (cached) {
       this.client.token = cached.token;
       this.setLease(cached.expires - this.now(), true);
@@ -111,7 +131,7 @@ export class TokenSession {
     this.generation++;
     if (this.plan.method !== 'token') {
       this.ctx.log.debug(`vault: logged in with ${this.plan.method} at ${this.plan.mount} for ${result.ttl} s`);
-      await this.cache.put(result.token, result.ttl);
+      await (await this.cache()).put(result.token, result.ttl);
     }
   }
 

@@ -4,10 +4,12 @@
  * 4. ~/.ssh/id_rsa, 5. SOPS_AGE_KEY, 6. SOPS_AGE_KEY_FILE, 7. SOPS_AGE_KEY_CMD (run with
  * SOPS_AGE_RECIPIENT set, so per recipient), 8. the default keys.txt. Explicitly named
  * sources must work; the default files may be missing. Nothing here ever prompts.
+ * With KEYWARD_AMBIENT_CREDENTIALS off the default files (3, 4 and 8: ~/.ssh/id_ed25519,
+ * ~/.ssh/id_rsa, $XDG_CONFIG_HOME or ~/.config/sops/age/keys.txt) are never read.
  */
 
 import { ConfigError } from '../../errors.js';
-import type { Settings } from '../../settings.js';
+import { ambientCredentials, type Settings } from '../../settings.js';
 import type { Context } from '../../types.js';
 import type { AgeIdentity as IdentityObject } from './format.js';
 
@@ -104,7 +106,8 @@ async function loadFixed(ctx: Context): Promise<Loaded> {
     const text = await runCommand(ctx, 'SOPS_AGE_SSH_PRIVATE_KEY_CMD', sshCmd);
     before.push(...(await sshFrom(ctx, 'the output of SOPS_AGE_SSH_PRIVATE_KEY_CMD', text, true)));
   }
-  const home = s.first('HOME');
+  const ambient = ambientCredentials(s);
+  const home = ambient ? s.first('HOME') : undefined;
   for (const name of home ? ['id_ed25519', 'id_rsa'] : []) {
     const path = `${home}/.ssh/${name}`;
     const text = await readOptional(ctx, path);
@@ -115,7 +118,7 @@ async function loadFixed(ctx: Context): Promise<Loaded> {
   const keyFile = s.first('SOPS_AGE_KEY_FILE');
   if (keyFile) before.push(...parseIdentities(await readNamed(ctx, 'SOPS_AGE_KEY_FILE', keyFile)));
   const after: AgeIdentity[] = [];
-  const fallback = defaultKeyFile(s);
+  const fallback = ambient ? defaultKeyFile(s) : undefined;
   const text = fallback ? await readOptional(ctx, fallback) : undefined;
   if (text !== undefined) after.push(...parseIdentities(text));
   return { before, after, byRecipient: new Map() };

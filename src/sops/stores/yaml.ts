@@ -192,7 +192,12 @@ export function parseYaml(source: string): MapNode[] {
 
 /** Parses a YAML stream with the yaml library: every file, whatever its shape. */
 export function parseYamlFull(source: string): MapNode[] {
-  const docs = parseAllDocuments(source, { schema: 'failsafe', uniqueKeys: false, prettyErrors: false });
+  const docs = parseAllDocuments(source, {
+    schema: 'failsafe',
+    uniqueKeys: false,
+    prettyErrors: false,
+    logLevel: 'error',
+  });
   if (!Array.isArray(docs)) return [];
   const bare = new BareComments(source);
   return docs.map((doc, i) => {
