@@ -25,6 +25,10 @@ export function stderrLogger(
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** Most stdout a program may print unless the caller says (it is killed beyond: EOVERFLOW), and the stderr kept. */
+const MAX_PROGRAM_STDOUT = 256 * 1024 * 1024;
+const MAX_PROGRAM_STDERR = 1024 * 1024;
+
 function run(base: Env, command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = childProcess().spawn(command, args, {
@@ -34,8 +38,19 @@ function run(base: Env, command: string, args: readonly string[], options: RunOp
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    const maxStdout = options.maxStdout ?? MAX_PROGRAM_STDOUT;
+    let outBytes = 0;
+    let errBytes = 0;
+    child.stdout.on('data', (chunk: Buffer) => {
+      outBytes += chunk.length;
+      if (outBytes <= maxStdout) out.push(chunk);
+      else if (child.kill('SIGKILL'))
+        reject(Object.assign(new Error(`${command} printed more than ${maxStdout} bytes`), { code: 'EOVERFLOW' }));
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      if (errBytes < MAX_PROGRAM_STDERR) err.push(chunk.subarray(0, MAX_PROGRAM_STDERR - errBytes));
+      errBytes += chunk.length;
+    });
     child.on('error', reject);
     child.stdin.on('error', () => undefined); // a program that exits without reading its input
     child.on('close', (code) =>

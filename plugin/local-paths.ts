@@ -2,9 +2,13 @@
  * The local paths Helm and Kustomize follow out of an app's folder, checked to stay in
  * the repository checkout before the tool runs: a chart's `file://` dependencies
  * (`helm dependency build` packages them, wherever they are) and a kustomization's
- * `resources`, `bases` and `components` (folders anywhere are accepted by kustomize).
- * Both are followed recursively. Remote ones (https, oci, git hosts) are left to the
- * tool, as Argo CD does; `file:` URLs and absolute paths are refused.
+ * `resources`, `bases`, `components`, `generators`, `transformers` and `validators`
+ * (kustomization folders anywhere are accepted by kustomize; its other files must lie
+ * under the kustomization, which kustomize enforces). Both are followed recursively.
+ * Whatever an entry looks like, if it names something that exists locally it must lie
+ * in the checkout by its real path; an entry that exists nowhere here is left to the
+ * tool (a remote base: https, oci, git hosts, as Argo CD allows, or an error).
+ * `file:` URLs and absolute paths are refused.
  */
 
 import { readFileSync, statSync } from 'node:fs';
@@ -43,12 +47,7 @@ export function checkChartDependencies(dir: string, root: string, seen = new Set
   }
 }
 
-/** A kustomize entry that names something remote (a URL or a git host), which kustomize fetches. */
-function remote(entry: string): boolean {
-  if (/^(git::)?file:/i.test(entry))
-    throw new ConfigError(`argocd: kustomize resource ${entry}: file URLs are not allowed`);
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(entry) || /^git(::|@)/.test(entry) || /^[\w.-]+\.[a-z]{2,}\/.+/i.test(entry);
-}
+const KUSTOMIZE_FIELDS = ['resources', 'bases', 'components', 'generators', 'transformers', 'validators'];
 
 /** The kustomization in `dir` and every local one it includes, checked to lie in `root`. */
 export function checkKustomizations(dir: string, root: string, seen = new Set<string>()): void {
@@ -57,13 +56,15 @@ export function checkKustomizations(dir: string, root: string, seen = new Set<st
   const file = KUSTOMIZATIONS.map((name) => join(dir, name)).find(exists);
   if (!file) return;
   const k = yamlFile(file);
-  for (const field of ['resources', 'bases', 'components']) {
+  for (const field of KUSTOMIZE_FIELDS) {
     for (const item of list(k[field])) {
-      if (typeof item !== 'string' || remote(item.trim())) continue;
+      if (typeof item !== 'string') continue; // an inline generator or transformer: not a path
       const entry = item.trim();
+      if (/^(git::)?file:/i.test(entry))
+        throw new ConfigError(`argocd: kustomize ${field} entry ${entry}: file URLs are not allowed`);
       if (entry.startsWith('/'))
         throw new ConfigError(`argocd: kustomize ${field} entry ${entry}: absolute paths are not allowed`);
-      // a path that does not exist here is left to kustomize, which fails on it
+      // nothing here by that name: remote (kustomize fetches it) or missing (kustomize fails)
       if (!exists(join(dir, entry))) continue;
       const real = insideCheckout(entry, dir, root, `kustomize ${field} entry ${entry}`);
       if (statSync(real).isDirectory()) checkKustomizations(real, root, seen);

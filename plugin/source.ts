@@ -14,7 +14,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ConfigError, type Context, KeywardError, type ManifestSource, type Settings } from '../src/index.js';
-import { type Checkout, insideCheckout } from './checkout.js';
+import { type Checkout, insideCheckout, scanCheckout } from './checkout.js';
 import { checkChartDependencies } from './local-paths.js';
 import type { Parameters } from './parameters.js';
 import { templateCache } from './template-cache.js';
@@ -32,10 +32,18 @@ export function sourceKind(dir: string, wanted = 'auto'): SourceKind {
   return KUSTOMIZATIONS.some((name) => existsSync(join(dir, name))) ? 'kustomize' : 'plain';
 }
 
-/** A value file named by the app: its real path, inside the checkout. */
+/**
+ * A value file named by the app: its real path, inside the checkout. helm reads one
+ * --values argument as a comma-separated list (quotes allowed), so a path holding `,`
+ * or `"` could name a second file anywhere: such paths are refused.
+ */
 function valueFile(file: string, where: Checkout): string {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(file)) throw new ConfigError(`argocd: value file ${file}: URLs are not allowed`);
-  return insideCheckout(file, where.dir, where.root, `value file ${file}`);
+  const real = insideCheckout(file, where.dir, where.root, `value file ${file}`);
+  if (/[,"\r\n]/.test(real)) {
+    throw new ConfigError(`argocd: value file ${file}: a path holding ',' or '"' is not allowed (helm would split it)`);
+  }
+  return real;
 }
 
 /** Helm's own rule for release names: DNS labels joined by dots, at most 53 characters. */
@@ -74,11 +82,15 @@ export function helmArguments(where: Checkout, s: Settings, p: Parameters): stri
 export const inlineValues = (s: Settings, p: Parameters): string | undefined =>
   p.string('values') || s.first('HELM_VALUES') || undefined;
 
+/** Most bytes helm or kustomize may print for one app (KEYWARD_MAX_TEMPLATE_BYTES). */
+const MAX_TEMPLATE_BYTES = 256 * 1024 * 1024;
+
 /** Runs helm or kustomize in `dir`; its stdout is the manifests, its stderr is passed on as diagnostics. */
 async function tool(name: string, command: string, args: string[], ctx: Context, input?: string): Promise<string> {
   let result: Awaited<ReturnType<Context['run']>>;
   try {
     result = await ctx.run(command, args, {
+      maxStdout: ctx.settings.positive('KEYWARD_MAX_TEMPLATE_BYTES', MAX_TEMPLATE_BYTES),
       ...(input !== undefined ? { input: new TextEncoder().encode(input) } : {}),
       ...(ctx.signal ? { signal: ctx.signal } : {}),
     });
@@ -86,6 +98,9 @@ async function tool(name: string, command: string, args: string[], ctx: Context,
     const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
     const setting = name === 'helm' ? 'KEYWARD_HELM' : 'KEYWARD_KUSTOMIZE';
     if (code === 'ENOENT') throw new ConfigError(`argocd: ${command} is not installed (or set ${setting})`);
+    if (code === 'EOVERFLOW') {
+      throw new KeywardError('generic', `argocd: ${name} printed more than KEYWARD_MAX_TEMPLATE_BYTES bytes; stopped`);
+    }
     throw new KeywardError('generic', `argocd: ${name} could not run (${code || 'error'})`);
   }
   if (result.code !== 0) {
@@ -158,6 +173,7 @@ export async function prepare(where: Checkout, ctx: Context): Promise<string | u
   if (needed.length === 0) return undefined;
   const charts = existsSync(join(dir, 'charts')) ? readdirSync(join(dir, 'charts')) : [];
   if (needed.every((name) => charts.some((entry) => entry === name || entry.startsWith(`${name}-`)))) return undefined;
+  scanCheckout(where.root);
   checkChartDependencies(dir, where.root);
   await tool('helm', ctx.settings.first('KEYWARD_HELM') ?? 'helm', ['dependency', 'build', '--', dir], ctx);
   return 'helm dependency build';

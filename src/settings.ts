@@ -55,6 +55,16 @@ export class Settings {
     return isYes(this.first(...names));
   }
 
+  /** The whole number > 0 `name` holds, else `fallback`; anything else is an error naming the setting. */
+  positive(name: string, fallback: number): number {
+    const text = this.first(name);
+    if (text === undefined) return fallback;
+    const value = Number(text);
+    if (!Number.isSafeInteger(value) || value <= 0)
+      throw new ConfigError(`settings: ${name} must be a whole number > 0`);
+    return value;
+  }
+
   /** A copy with `extra` layered on top. */
   with(extra: Iterable<readonly [string, string]>): Settings {
     const merged = new Map(this.values);

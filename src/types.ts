@@ -24,6 +24,8 @@ export interface RunOptions {
   input?: Uint8Array;
   env?: Readonly<Record<string, string>>;
   signal?: AbortSignal;
+  /** Most bytes of stdout the program may print; beyond, it is killed and the run fails with code EOVERFLOW. */
+  maxStdout?: number;
 }
 
 /** An HTTP request as providers make it: a string body, headers as a plain record. */

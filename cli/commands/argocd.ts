@@ -13,6 +13,7 @@ import { discover } from '../../plugin/discover.js';
 import { generate } from '../../plugin/generate.js';
 import { pluginParameters } from '../../plugin/parameters.js';
 import { DEFAULT_ALLOW } from '../../plugin/policy.js';
+import { programEnv } from '../../plugin/program-env.js';
 import { renderScope } from '../../plugin/scope.js';
 import { type GenerateReply, type GenerateRequest, serve } from '../../plugin/server.js';
 import { APP_SETTINGS, CONFIG_FILE, configEntries, pluginLayers } from '../../plugin/settings.js';
@@ -62,7 +63,8 @@ function layersOf(flags: GenerateFlags) {
 
 async function generateAction(dir: string | undefined, flags: GenerateFlags): Promise<void> {
   const layers = layersOf(flags);
-  const ctx = cliContext({ verbose: flags.verbose ?? false, settings: layers.operator });
+  const processEnv = programEnv(process.env, layers.operator);
+  const ctx = cliContext({ verbose: flags.verbose ?? false, settings: layers.operator, processEnv });
   const { kind, result, tenant } = await generate(
     {
       dir: resolve(dir ?? '.'),
@@ -89,7 +91,8 @@ async function serveOne(req: GenerateRequest, serverVerbose: boolean, signal: Ab
     const layers = pluginLayers(req.env, configFile(undefined, req.env));
     const log = stderrLogger(verbose, (line) => lines.push(line));
     // the client's signal: work for a client that is gone stops (helm, Vault reads, the render)
-    const ctx = { ...cliContext({ settings: layers.operator, log, processEnv: req.env }), signal };
+    const processEnv = programEnv(req.env, layers.operator);
+    const ctx = { ...cliContext({ settings: layers.operator, log, processEnv }), signal };
     const { result } = await generate(
       {
         dir: req.dir,
@@ -134,7 +137,10 @@ more names with KEYWARD_PLUGIN_ENV_ALLOW.
 Operator settings for many teams: KEYWARD_TENANTS (a tenancy file: projects, settings and allowed
 references per tenant), or for one team KEYWARD_ALLOW (allowed references, default
 ${DEFAULT_ALLOW.join(',')}). SOPS_HC_VAULT_ALLOWLIST and KEYWARD_AZURE_KV_ALLOWLIST (where remote SOPS
-keys may be used; default VAULT_ADDR's origin and Azure's Key Vault domains), KEYWARD_MAX_DOCUMENT_BYTES
+keys may be used; default VAULT_ADDR's origin and Azure's Key Vault domains), KEYWARD_PROGRAM_ENV (more
+environment names for helm, kustomize and gpg, which get only PATH, HOME, locale, proxies, TLS trust and
+their own folders), KEYWARD_MAX_TEMPLATE_BYTES (most helm or kustomize output, default 268435456),
+KEYWARD_MAX_DOCUMENT_BYTES
 and KEYWARD_MAX_DOCUMENT_KEYS (per document, default 4194304 and 50000), ARGOCD_CMP_WORKDIR (where
 cmp-server unpacks repositories, as cmp-server reads it).
 
@@ -180,8 +186,10 @@ export function argocdCommand(): Command {
     .option('--verbose', 'print diagnostics on stderr')
     .action(async (dir: string | undefined, flags: GenerateFlags) =>
       pluginStep(async () => {
-        const scope = renderScope(resolve(dir ?? '.'), layersOf(flags));
-        const ctx = cliContext({ verbose: flags.verbose ?? false, settings: scope.settings });
+        const layers = layersOf(flags);
+        const scope = renderScope(resolve(dir ?? '.'), layers);
+        const processEnv = programEnv(process.env, layers.operator);
+        const ctx = cliContext({ verbose: flags.verbose ?? false, settings: scope.settings, processEnv });
         const ran = await prepare(scope.checkout, ctx);
         if (ran) ctx.log.debug(`argocd: ran ${ran}`);
       }),

@@ -19,7 +19,7 @@ interface EnvConfig {
 
 /** Variables that carry keyward's own credentials. */
 const CREDENTIALS = [
-  /^VAULT_(TOKEN|CLIENT_KEY|CLIENT_CERT)$/,
+  /^VAULT_(TOKEN|CLIENT_KEY|CLIENT_CERT|ROLE_ID|SECRET_ID|PASSWORD)$/,
   /^AVP_/,
   /^AWS_(SECRET_ACCESS_KEY|SESSION_TOKEN|ACCESS_KEY_ID)$/,
   /^AZURE_(CLIENT_SECRET|ACCESS_TOKEN)$/,

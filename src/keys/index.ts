@@ -14,7 +14,7 @@ const loaders: Readonly<Record<string, Loader>> = {
   hc_vault: async () => (await import('./hc-vault.js')).keyType as KeyType<unknown>,
   kms: async () => (await import('./kms.js')).keyType as KeyType<unknown>,
   gcp_kms: async () => (await import('./gcp-kms.js')).keyType as KeyType<unknown>,
-  azure_kv: async () => (await import('./azure-kv.js')).keyType as KeyType<unknown>,
+  azure_kv: async () => (await import('./azure-kv/index.js')).keyType as KeyType<unknown>,
 };
 
 /** Wire ids of every registered key type. */

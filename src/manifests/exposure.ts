@@ -6,7 +6,7 @@
  * as exposed: the plugin warns about it, and fails in strict mode.
  */
 
-import { type Document, isMap, isPair, isScalar, isSeq } from 'yaml';
+import { type Document, isMap, isPair, isScalar, isSeq, visit } from 'yaml';
 
 /** A secret value in a place Argo CD shows unmasked. */
 export interface Exposure {
@@ -25,8 +25,25 @@ const TYPE_FIELDS = new Set(['apiVersion', 'kind']);
 /** Whether the document is a core v1 Secret. */
 export const isCoreSecret = (doc: Document): boolean => doc.get('apiVersion') === 'v1' && doc.get('kind') === 'Secret';
 
-/** Whether Argo CD masks the values of a top-level `section` of the document. */
-export const isMasked = (doc: Document, section: string): boolean => isCoreSecret(doc) && MASKED.has(section);
+/** Whether the document has an alias (`*a`, `<<: *a`): a value may then show in more than one place. */
+function hasAlias(doc: Document): boolean {
+  let found = false;
+  visit(doc, {
+    Alias: () => {
+      found = true;
+      return visit.BREAK;
+    },
+  });
+  return found;
+}
+
+/**
+ * The top-level sections of the document whose values Argo CD masks: `data` and
+ * `stringData` of a core v1 Secret without aliases (an alias could repeat a masked
+ * value under `metadata`, so in a document with aliases nothing counts as masked).
+ */
+export const maskedSections = (doc: Document): ReadonlySet<string> =>
+  isCoreSecret(doc) && !hasAlias(doc) ? MASKED : new Set();
 
 /** The kind and name for reports. */
 export function identify(doc: Document): { kind: string; name: string } {
@@ -60,5 +77,6 @@ function encryptedSections(encrypted: Document): string[] {
  */
 export function decryptedExposure(plain: Document, encrypted: Document | undefined): string[] {
   const sections = encrypted ? encryptedSections(encrypted) : ['(document)'];
-  return sections.filter((section) => !TYPE_FIELDS.has(section) && !isMasked(plain, section));
+  const masked = maskedSections(plain);
+  return sections.filter((section) => !TYPE_FIELDS.has(section) && !masked.has(section));
 }

@@ -31,21 +31,21 @@ function withText(scalar: Scalar, value: string): Scalar {
   return scalar;
 }
 
-const sectionOf = (path: string): string => path.split(/[.[]/)[0] ?? '';
-
-function walk(doc: Document, node: unknown, path: string, out: Field[]) {
+/** `section` is the top-level key the walk is under (a key itself may hold `.` or `[`). */
+function walk(doc: Document, node: unknown, path: string, section: string, out: Field[]) {
   if (isMap(node)) {
     for (const pair of node.items) {
       if (!isPair(pair)) continue;
       const name = keyText(pair);
       const next = path === '' ? name : `${path}.${name}`;
+      const under = path === '' ? name : section;
       const value = pair.value;
       if (isScalar(value) && typeof value.value === 'string') {
         const text = value.value;
         out.push({
           path: next,
           value: text,
-          section: sectionOf(next),
+          section: under,
           set: (v) => {
             pair.value = typeof v === 'string' ? withText(value, v) : doc.createNode(v);
           },
@@ -53,7 +53,7 @@ function walk(doc: Document, node: unknown, path: string, out: Field[]) {
             node.items.splice(node.items.indexOf(pair), 1);
           },
         });
-      } else walk(doc, value, next, out);
+      } else walk(doc, value, next, under, out);
     }
   } else if (isSeq(node)) {
     node.items.forEach((item, i) => {
@@ -62,7 +62,7 @@ function walk(doc: Document, node: unknown, path: string, out: Field[]) {
         out.push({
           path: next,
           value: item.value,
-          section: sectionOf(next),
+          section,
           set: (v) => {
             node.items[node.items.indexOf(item)] = typeof v === 'string' ? withText(item, v) : doc.createNode(v);
           },
@@ -70,7 +70,7 @@ function walk(doc: Document, node: unknown, path: string, out: Field[]) {
             node.items.splice(node.items.indexOf(item), 1);
           },
         });
-      } else walk(doc, item, next, out);
+      } else walk(doc, item, next, section, out);
     });
   }
 }
@@ -78,7 +78,7 @@ function walk(doc: Document, node: unknown, path: string, out: Field[]) {
 /** Every string value of the document, in document order. */
 export function stringFields(doc: Document): Field[] {
   const out: Field[] = [];
-  walk(doc, doc.contents as Node | null, '', out);
+  walk(doc, doc.contents as Node | null, '', '', out);
   return out;
 }
 

@@ -12,8 +12,8 @@
  * a secret.
  */
 
-import { type Document, isMap, isPair, isScalar, isSeq, Lexer, parseAllDocuments } from 'yaml';
-import { ConfigError, FormatError } from '../errors.js';
+import { type Document, isAlias, isMap, isNode, isPair, isScalar, isSeq, Lexer, parseAllDocuments } from 'yaml';
+import { FormatError } from '../errors.js';
 import type { Settings } from '../settings.js';
 
 export interface DocumentLimits {
@@ -24,18 +24,10 @@ export interface DocumentLimits {
 export const DEFAULT_LIMITS: DocumentLimits = { maxBytes: 4 * 1024 * 1024, maxKeys: 50_000 };
 const MAX_DEPTH = 200;
 
-function positive(s: Settings, name: string, fallback: number): number {
-  const text = s.first(name);
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value <= 0) throw new ConfigError(`render: ${name} must be a whole number > 0`);
-  return value;
-}
-
 /** The limits the settings ask for (KEYWARD_MAX_DOCUMENT_BYTES, KEYWARD_MAX_DOCUMENT_KEYS). */
 export const limitsOf = (s: Settings): DocumentLimits => ({
-  maxBytes: positive(s, 'KEYWARD_MAX_DOCUMENT_BYTES', DEFAULT_LIMITS.maxBytes),
-  maxKeys: positive(s, 'KEYWARD_MAX_DOCUMENT_KEYS', DEFAULT_LIMITS.maxKeys),
+  maxBytes: s.positive('KEYWARD_MAX_DOCUMENT_BYTES', DEFAULT_LIMITS.maxBytes),
+  maxKeys: s.positive('KEYWARD_MAX_DOCUMENT_KEYS', DEFAULT_LIMITS.maxKeys),
 });
 
 /** The text of each document (split at `---` lines; over-splitting only makes pieces smaller). */
@@ -74,12 +66,18 @@ function checkSizes(text: string, name: string, limits: DocumentLimits): void {
 const keyIdentity = (key: unknown): string =>
   isScalar(key) ? `${typeof key.value}:${String(key.value)}` : `node:${JSON.stringify(key)}`;
 
-/** Checks duplicate keys, depth and the key count of a parsed document, in one pass. */
+/** Checks duplicate keys, depth, the key count and that every alias follows its anchor, in one pass. */
 function checkTree(doc: Document, name: string, index: number, limits: DocumentLimits): void {
   let count = 0;
+  const anchors = new Set<string>();
   const fail = (why: string) => new FormatError(`${name}: document ${index} ${why}`);
   const visit = (node: unknown, depth: number): void => {
     if (depth > MAX_DEPTH) throw fail(`is nested more than ${MAX_DEPTH} deep`);
+    if (isAlias(node)) {
+      if (!anchors.has(node.source)) throw fail(`uses the alias *${node.source} before its anchor`);
+      return;
+    }
+    if (isNode(node) && node.anchor) anchors.add(node.anchor);
     if (isMap(node)) {
       const seen = new Set<string>();
       for (const pair of node.items) {
@@ -88,6 +86,7 @@ function checkTree(doc: Document, name: string, index: number, limits: DocumentL
         if (seen.has(id)) throw fail(`has the key ${JSON.stringify(id.slice(id.indexOf(':') + 1))} twice in one map`);
         seen.add(id);
         count++;
+        visit(pair.key, depth + 1);
         visit(pair.value, depth + 1);
       }
     } else if (isSeq(node)) {

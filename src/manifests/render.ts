@@ -25,7 +25,7 @@ import {
 } from '../placeholders/resolve.js';
 import type { BackendHelpers, Context } from '../types.js';
 import { documentsOf, type ManifestSource, type SourceOptions } from './documents.js';
-import { type Exposure, identify, isMasked } from './exposure.js';
+import { type Exposure, identify, maskedSections } from './exposure.js';
 import { annotation, type Field, genericOf, kindOf, stringFields, truthy } from './fields.js';
 import { limitsOf } from './parse.js';
 
@@ -114,6 +114,7 @@ function jobsOf(doc: Document, file: string, document: number, avp: string, fail
   }
   const kvVersion = kvAnnotation === undefined ? undefined : kvAnnotation === '1' ? 1 : 2;
   const jobs: Job[] = [];
+  const masked = maskedSections(doc);
   for (const field of stringFields(doc)) {
     try {
       const decoded = kind === 'Secret' && field.section === 'data' ? encodedText(field.value) : undefined;
@@ -127,7 +128,7 @@ function jobsOf(doc: Document, file: string, document: number, avp: string, fail
         if (/^<\s*path:/.test(segment.text)) segment.ref.scheme = avp;
         if (kvVersion && segment.ref.scheme === 'vault') segment.ref.kvVersion = kvVersion;
       }
-      const unmasked = isMasked(doc, field.section) ? undefined : shown;
+      const unmasked = masked.has(field.section) ? undefined : shown;
       jobs.push({ unmasked, file, document, field, plan: p, base64, textOnly: kind === 'ConfigMap', removeMissing });
     } catch (err) {
       fail({ file, document }, field.path, err);

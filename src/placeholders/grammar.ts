@@ -72,10 +72,23 @@ function braces(): (c: string | undefined) => boolean {
   };
 }
 
-/** The index of the `>` closing the placeholder opened at `start`, or -1. */
-function closing(value: string, start: number): number {
+/**
+ * Characters the tokenizer may look at per character of a value (plus a fixed allowance).
+ * Text with many `<` followed by `{` would otherwise be scanned from each `<` to the end of
+ * its line (quadratic); past this budget the value is refused instead.
+ */
+const SCAN_PER_CHAR = 8;
+const SCAN_ALLOWANCE = 4096;
+
+/** The index of the `>` closing the placeholder opened at `start`, or -1; spends `budget`. */
+function closing(value: string, start: number, budget: { left: number }): number {
   const inside = braces();
   for (let i = start + 1; i < value.length; i++) {
+    if (--budget.left < 0) {
+      throw new PlaceholderSyntaxError(
+        `a value of ${value.length} characters has too many '<' before '{' to look for placeholders in`,
+      );
+    }
     const c = value[i];
     if (c === '\n' || c === '\r') return -1;
     if (inside(c)) continue;
@@ -148,13 +161,16 @@ export function tokenize(value: string, generic?: GenericContext): Segment[] {
   const segments: Segment[] = [];
   let literal = '';
   let i = 0;
+  const budget = { left: SCAN_PER_CHAR * value.length + SCAN_ALLOWANCE };
+  const schemeAt = /\s*([a-z0-9]+):/y;
   while (i < value.length) {
     const open = value.indexOf('<', i);
     if (open === -1) break;
-    const close = closing(value, open);
+    const close = closing(value, open, budget);
     const found = close === -1 ? undefined : placeholderOf(value.slice(open, close + 1), generic);
     if (!found) {
-      if (close === -1 && SCHEME_SET.has(/^<\s*([a-z0-9]+):/.exec(value.slice(open))?.[1] ?? '')) {
+      schemeAt.lastIndex = open + 1;
+      if (close === -1 && SCHEME_SET.has(schemeAt.exec(value)?.[1] ?? '')) {
         throw new PlaceholderSyntaxError(`${value.slice(open, open + 40)}…: the placeholder has no closing '>'`);
       }
       literal += value.slice(i, open + 1);

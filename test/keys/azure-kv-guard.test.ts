@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeHttpFetch } from '../../cli/http.js';
 import { ConfigError, KeywardError } from '../../src/errors.js';
-import { type AzureRef, keyType } from '../../src/keys/azure-kv.js';
+import { type AzureRef, keyType } from '../../src/keys/azure-kv/index.js';
 import type { Context } from '../../src/types.js';
 import { AzureKvFake } from '../fakes/azure-kv-fake.js';
 import { testContext } from '../helpers/context.js';

@@ -129,14 +129,23 @@ describe('render: failing closed', () => {
     expect(res).toMatchObject({ code: 2, stdout: '' });
     expect(res.stderr).toContain(`${bad}: document 0 is not valid YAML or JSON`);
     expect(res.stderr).not.toContain(CANARY);
+    // an alias before its anchor: a clear error, not the yaml library's exception
+    writeFileSync(bad, `kind: ConfigMap\ndata: *d\nother: &d\n  k: "${CANARY}"\n`);
+    const alias = await keyward(['render', bad], env());
+    expect(alias).toMatchObject({ code: 2, stdout: '' });
+    expect(alias.stderr).toContain(`${bad}: document 0 uses the alias *d before its anchor`);
+    expect(alias.stderr).not.toContain(CANARY);
   });
 
   it("the env backend refuses the renderer's own credentials", async () => {
     const file = join(dir, 'env.yaml');
-    writeFileSync(file, 'kind: ConfigMap\ndata:\n  home: <env:HOME>\n  token: <env:VAULT_TOKEN>\n');
-    const res = await keyward(['render', file], { clean: true, env: { VAULT_TOKEN: CANARY } });
+    const names = ['VAULT_TOKEN', 'VAULT_SECRET_ID', 'VAULT_ROLE_ID', 'VAULT_PASSWORD', 'AVP_SECRET_ID'];
+    const refs = names.map((name, i) => `  v${i}: <env:${name}>\n`).join('');
+    writeFileSync(file, `kind: ConfigMap\ndata:\n  home: <env:HOME>\n${refs}`);
+    const env = Object.fromEntries(names.map((name) => [name, CANARY]));
+    const res = await keyward(['render', file], { clean: true, env });
     expect(res).toMatchObject({ code: 1, stdout: '' });
-    expect(res.stderr).toContain('env: VAULT_TOKEN may not be read');
+    for (const name of names) expect(res.stderr).toContain(`env: ${name} may not be read`);
     expect(res.stderr).not.toContain(CANARY);
   });
 });

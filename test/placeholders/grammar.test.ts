@@ -113,3 +113,18 @@ describe('syntax errors', () => {
     expect(() => tokenize(text)).toThrow(message);
   });
 });
+
+describe('scan cost', () => {
+  it("a value with many '<' before '{' is refused in linear time instead of scanned for ever", () => {
+    const started = performance.now();
+    expect(() => tokenize('<{'.repeat(1_000_000))).toThrow("too many '<' before '{'");
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it('ordinary text with many < and { still tokenizes', () => {
+    const html = '<div class="x">{{ a }}</div> <vault:secret/app#k> if a < b { c }\n'.repeat(2000);
+    const segments = tokenize(html);
+    expect(segments.filter((s) => typeof s !== 'string')).toHaveLength(2000);
+    expect(segments.map((s) => (typeof s === 'string' ? s : s.text)).join('')).toBe(html);
+  });
+});

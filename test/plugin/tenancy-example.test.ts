@@ -4,7 +4,8 @@
  * one tenant, each tenant's allow-list admits its own Vault secrets and refuses the
  * other's, the sidecar patch mounts the file where KEYWARD_TENANTS points, and
  * vault-setup.sh, run by the real `vault` CLI against the rig's Vault, makes policies
- * under which each team reads its own secrets and Vault refuses the other team's.
+ * under which each team reads its own secrets and Vault refuses the other team's. And
+ * a tenant's settings: the sidecar's without any identity, then the tenant's own.
  */
 
 import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
@@ -12,10 +13,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { referencePolicy } from '../../plugin/policy.js';
-import { parseTenants, type Tenant, tenantFor } from '../../plugin/tenancy.js';
-import { ENV, rigEnv, toolPath } from '../rig/paths.js';
+import { parseTenants, type Tenant, tenantFor, tenantSettings } from '../../plugin/tenancy.js';
+import { Settings } from '../../src/index.js';
 import { REPO, run, tempDir } from '../helpers/proc.js';
 import { tokenWith, vaultAddr, vaultAdmin } from '../helpers/vault.js';
+import { ENV, rigEnv, toolPath } from '../rig/paths.js';
 
 const EXAMPLE = join(REPO, 'examples/argocd/tenants');
 const read = (name: string) => readFileSync(join(EXAMPLE, name), 'utf8');
@@ -95,5 +97,45 @@ describe('examples/argocd/tenants', () => {
     expect(await readAs(b, 'team-b/db')).toBe(200);
     expect(await readAs(b, 'shared/registry')).toBe(200);
     expect(await readAs(b, 'team-a/db')).toBe(403);
+  });
+});
+
+describe("a tenant's settings", () => {
+  it("hold none of the sidecar's identities, only the tenant's own and the shared way to log in", () => {
+    const identities = [
+      'VAULT_TOKEN',
+      'VAULT_ROLE',
+      'VAULT_ROLE_ID',
+      'VAULT_SECRET_ID',
+      'VAULT_PASSWORD',
+      'AVP_ROLE_ID',
+      'AVP_SECRET_ID',
+      'AVP_K8S_ROLE',
+      'KEYWARD_VAULT_JWT',
+      'KEYWARD_MEMORY_SECRETS',
+      'SOPS_AGE_KEY',
+      'SOPS_AGE_KEY_FILE',
+      'SOPS_AGE_SSH_PRIVATE_KEY_CMD',
+      'GNUPGHOME',
+      'AWS_SECRET_ACCESS_KEY',
+      'AWS_PROFILE',
+      'AZURE_ACCESS_TOKEN',
+      'GOOGLE_CREDENTIALS',
+      'CLOUDSDK_CONFIG',
+    ];
+    const shared = { VAULT_ADDR: 'http://vault:8200', KEYWARD_VAULT_AUTH: 'kubernetes', KEYWARD_ALLOW: 'vault:*' };
+    const operator = Settings.fromRecord({
+      ...Object.fromEntries(identities.map((name) => [name, 'sidecar'])),
+      ...shared,
+      KEYWARD_AMBIENT_CREDENTIALS: 'on',
+    });
+    const s = tenantSettings(operator, byName('team-a'));
+    for (const name of identities.filter((n) => !['VAULT_ROLE', 'SOPS_AGE_KEY_FILE'].includes(n)))
+      expect(s.first(name), name).toBeUndefined();
+    expect(s.first('VAULT_ROLE')).toBe('argocd-team-a');
+    expect(s.first('SOPS_AGE_KEY_FILE')).toBe('/etc/keyward/age/team-a.txt');
+    for (const [name, value] of Object.entries(shared)) expect(s.first(name)).toBe(value);
+    expect(s.first('KEYWARD_AMBIENT_CREDENTIALS')).toBe('off');
+    expect(s.first('KEYWARD_TENANT')).toBe('team-a');
   });
 });

@@ -7,7 +7,8 @@
  * strict mode. A SOPS file that only serves placeholders is never printed; another
  * document that is not a Kubernetes object fails the render. A 60,000-key manifest is
  * refused in well under a second, and the resident server answers the next app at
- * once. The yaml library never prints a value it parses.
+ * once, as is a value that would make the placeholder scan quadratic; helm output
+ * beyond the operator's limit stops helm. The yaml library never prints a value it parses.
  */
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -67,13 +68,18 @@ describe.each<Mode>(['generate', 'serve'])('output, %s', (mode) => {
     const files = {
       'a.yaml': secret(`  annotations:\n    shown: ${own()}\nstringData:\n  v: ${own()}\n`),
       'b.yaml': secret(`stringData:\n  v: ${own()}\n`, 'example.com/v1').replace('name: s', 'name: other'),
+      // a top-level key that only looks like data.x, and an alias repeating stringData in the annotations
+      'c.yaml': secret(`data.x: ${own()}\n`).replace('name: s', 'name: dotted'),
+      'd.yaml': `apiVersion: v1\nkind: Secret\nstringData: &s\n  v: ${own()}\nmetadata:\n  name: aliased\n  annotations: *s\n`,
     };
     const loose = await render(rig.sidecar, teamB(files), mode, resident);
-    expect(loose.code).toBe(0);
+    expect(loose.code, loose.stderr).toBe(0);
     expect(loose.stderr).toContain('Secret s (');
     expect(loose.stderr).toContain('holds secret values in metadata.annotations.shown;');
     expect(loose.stderr).toContain('Secret other (');
     expect(loose.stderr).toContain('holds secret values in stringData.v;');
+    expect(loose.stderr).toMatch(/Secret dotted \([^)]*\) holds secret values in data\.x;/);
+    expect(loose.stderr).toMatch(/Secret aliased \([^)]*\) holds secret values in stringData\.v;/);
     expect(loose.stderr).not.toContain(rig.canary.b.vault);
     const strict = await render(rig.sidecar, teamB(files, { pluginEnv: { KEYWARD_STRICT: 'true' } }), mode, resident);
     expectRefused(strict, 'secrets where Argo CD shows them unmasked (strict mode)', [rig.canary.b.vault], resident);
@@ -121,9 +127,25 @@ describe.each<Mode>(['generate', 'serve'])('output, %s', (mode) => {
     expect(next.code).toBe(0);
     // a process start costs ~0.2-0.4 s here; the refusal itself is a lexer pass that stops at the limit
     expect(performance.now() - started).toBeLessThan(mode === 'serve' ? 1000 : 2500);
+    // a value that would make the placeholder scan quadratic (each '<' then '{' to the end of the line)
+    const scan = teamB({
+      'scan.yaml': `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: scan\ndata:\n  v: "${'<{'.repeat(1_500_000)}"\n`,
+    });
+    const scanStarted = performance.now();
+    const scanned = await render(rig.sidecar, scan, mode, resident);
+    expectRefused(scanned, "has too many '<' before '{' to look for placeholders in", [], resident);
+    expect(performance.now() - scanStarted).toBeLessThan(mode === 'serve' ? 1500 : 3000);
     // an operator may raise the limit; parsing stays linear (it took ~110 s when it was not)
     const raised = await render({ ...rig.sidecar, KEYWARD_MAX_DOCUMENT_KEYS: '100000' }, big, 'generate');
     expect(raised.code).toBe(0);
     expect(raised.ms).toBeLessThan(10_000);
+  });
+
+  it('helm output beyond KEYWARD_MAX_TEMPLATE_BYTES stops helm and fails the render', async () => {
+    const repo = rig.checkout('b');
+    writeFileSync(join(repo, 'apps', 'helm', 'templates', 'big.yaml'), 'x: {{ repeat 3000000 "x" }}\n');
+    const app = { repo, path: 'apps/helm', team: 'b' as const, sidecar: { KEYWARD_MAX_TEMPLATE_BYTES: '1000000' } };
+    const res = await render(rig.sidecar, app, mode, resident);
+    expectRefused(res, 'helm printed more than KEYWARD_MAX_TEMPLATE_BYTES bytes; stopped', [], resident);
   });
 });

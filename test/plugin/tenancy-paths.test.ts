@@ -5,11 +5,13 @@
  * as cmp-server does) and the sidecar's files: a release name that would be a Helm
  * flag (`--post-renderer` runs a program), an in-repo symlink loop that fooled the
  * repository root, `<sops:…>` paths out of the checkout, value files, chart files and
- * kustomize bases outside it, and `file://` chart dependencies at init. Each fails
- * closed naming the parameter or file, and no canary of team a shows anywhere.
+ * kustomize bases outside it (whatever the entry looks like), a value file path that
+ * helm would split at ',', and `file://` chart dependencies or symlinks out at init.
+ * Each fails closed naming the parameter or file, and no canary of team a shows
+ * anywhere. helm runs without the sidecar's credentials in its environment.
  */
 
-import { chmodSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyward, tempDir } from '../helpers/proc.js';
@@ -121,6 +123,54 @@ describe.each<Mode>(['generate', 'serve'])('paths and programs, %s', (mode) => {
     write(join(kust, 'apps', 'k', 'kustomization.yaml'), `resources:\n  - ${join(theirs, 'apps', 'k')}\n`);
     res = await render(rig.sidecar, { repo: kust, path: 'apps/k', team: 'b' }, mode, resident);
     expectRefused(res, 'absolute paths are not allowed', leaks, resident);
+    // an entry that looks like a git host but is a local path, and a generators entry
+    for (const [field, entry] of [
+      ['resources', `x.io/${relative(join(kust, 'apps', 'k', 'x.io'), join(theirs, 'apps', 'k'))}`],
+      ['generators', base],
+    ]) {
+      mkdirSync(join(kust, 'apps', 'k', 'x.io'), { recursive: true });
+      write(join(kust, 'apps', 'k', 'kustomization.yaml'), `${field}:\n  - ${entry}\n`);
+      res = await render(rig.sidecar, { repo: kust, path: 'apps/k', team: 'b' }, mode, resident);
+      expectRefused(res, `kustomize ${field} entry ${entry} lies outside the repository`, leaks, resident);
+    }
+  });
+
+  it("a value file path with ',' never lets helm read a second file", async () => {
+    const repo = rig.checkout('b');
+    const target = join(theirs, 'apps', 'helm', 'values.yaml');
+    // a folder named `x,` holding the other path, so the whole name exists in the repository
+    write(join(repo, 'apps', 'helm', `x,${target}`), 'password: mine\n');
+    const file = `x,${target}`;
+    const res = await render(
+      rig.sidecar,
+      { repo, path: 'apps/helm', team: 'b', parameters: [{ name: 'values-files', array: [file] }] },
+      mode,
+      resident,
+    );
+    expectRefused(res, `value file ${file}: a path holding ',' or '"' is not allowed`, leaks, resident);
+  });
+
+  it("helm and kustomize run without the sidecar's credentials in their environment", async () => {
+    const repo = rig.checkout('b');
+    const seen = join(dir, `helm-env-${mode}`);
+    // a wrapper that records the environment the real helm gets
+    const wrapper = join(dir, `helm-recording-${mode}`);
+    writeFileSync(wrapper, `#!/bin/sh\nenv > ${seen}\nexec helm "$@"\n`);
+    chmodSync(wrapper, 0o755);
+    const sidecar = { ...rig.sidecar, KEYWARD_HELM: wrapper, KEYWARD_PROGRAM_ENV: 'EXTRA_FOR_HELM' };
+    const res = await render(
+      { ...sidecar, EXTRA_FOR_HELM: 'passed' },
+      { repo, path: 'apps/helm', team: 'b' },
+      mode,
+      mode === 'serve' ? resident : undefined,
+    );
+    expect(res.code, res.stderr).toBe(0);
+    const env = readFileSync(seen, 'utf8');
+    expect(env).toContain('EXTRA_FOR_HELM=passed');
+    expect(env).toContain(`HOME=${rig.home}`);
+    for (const name of ['VAULT_TOKEN', 'KEYWARD_VAULT_JWT_FILE', 'SOPS_AGE_KEY_FILE', 'KUBECONFIG', 'VAULT_ADDR'])
+      expect(env).not.toContain(`${name}=`);
+    expect(env).not.toContain(rig.sidecar.VAULT_TOKEN);
   });
 });
 
@@ -137,5 +187,20 @@ describe('init', () => {
     expectRefused(res, `chart dependency team-a (file://${dep}) lies outside the repository`, leaks);
     expect(existsSync(join(repo, 'apps', 'helm', 'charts'))).toBe(false);
     expect(basename(repo)).toMatch(/^b-/);
+  });
+
+  it('a symlink out of the checkout is refused before helm dependency build', async () => {
+    const repo = rig.checkout('b');
+    mkdirSync(join(repo, 'apps', 'dep'));
+    write(join(repo, 'apps', 'dep', 'Chart.yaml'), 'apiVersion: v2\nname: dep\nversion: 1.0.0\n');
+    symlinkSync(join(theirs, 'apps', 'plain'), join(repo, 'apps', 'dep', 'stolen'));
+    write(
+      join(repo, 'apps', 'helm', 'Chart.yaml'),
+      'apiVersion: v2\nname: team-b\nversion: 1.0.0\ndependencies:\n  - name: dep\n    version: 1.0.0\n    repository: file://../dep\n',
+    );
+    const env = appEnv(rig.sidecar, { repo, path: 'apps/helm', team: 'b' });
+    const res = await keyward(['argocd', 'init'], { clean: true, cwd: join(repo, 'apps', 'helm'), env });
+    expectRefused(res, 'the symlink apps/dep/stolen points outside the repository', leaks);
+    expect(existsSync(join(repo, 'apps', 'helm', 'charts'))).toBe(false);
   });
 });

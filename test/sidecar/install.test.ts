@@ -235,8 +235,8 @@ describe('the image (sidecar/Dockerfile, read as data)', () => {
   const all = (word: string) => lines.filter((l) => l.startsWith(`${word} `)).map((l) => l.slice(word.length + 1));
   const final = lines.join('\n').split(/^FROM /m)[2] ?? '';
 
-  it('builds on Node 20, runs on distroless Node.js 20 as uid 65532, with keyward as the entrypoint', () => {
-    const bases = 'NODE_IMAGE=node:20-bookworm-slim RUNTIME_IMAGE=gcr.io/distroless/nodejs20-debian12:nonroot';
+  it('builds on Node 24, runs on distroless Node.js 24 as uid 65532, with keyward as the entrypoint', () => {
+    const bases = 'NODE_IMAGE=node:24-bookworm-slim RUNTIME_IMAGE=gcr.io/distroless/nodejs24-debian12:nonroot';
     expect(all('ARG').join(' ')).toBe(bases);
     expect(all('FROM').map((f) => f.replace(/[${}]/g, ''))).toEqual(['NODE_IMAGE AS build', 'RUNTIME_IMAGE']);
     expect(final).toMatch(/^USER 65532:65532$/m);

@@ -4,17 +4,13 @@
  * RSA-OAEP-256, stored as base64url without padding. A key is the URL
  * `https://<vault>/keys/<name>[/<version>]`; without a version the vault uses the
  * latest one, and the concrete version it names in its reply is stored.
- * Credentials, the first one set wins: AZURE_ACCESS_TOKEN (a Key Vault token obtained
- * elsewhere, used as is); AZURE_TENANT_ID + AZURE_CLIENT_ID + AZURE_CLIENT_SECRET (a
- * service principal); AZURE_TENANT_ID + AZURE_CLIENT_ID + AZURE_FEDERATED_TOKEN_FILE
- * (workload identity). Tokens come from AZURE_AUTHORITY_HOST (default
- * https://login.microsoftonline.com) and are cached in-process per authority, tenant,
- * client, scope and a sha256 of the secret or federated token, so a context with other
- * credentials never gets them. Managed identity and the Azure CLI are not supported:
- * every credential is named in settings, so KEYWARD_AMBIENT_CREDENTIALS changes nothing
- * here. A token is only ever requested for the resource the vault's host belongs to
- * (`x.vault.azure.net` → https://vault.azure.net, any other host → that host itself),
- * so a file naming a foreign host never receives a Key Vault token.
+ * Tokens come from Microsoft Entra (entra.ts), only for the resource the vault's host
+ * belongs to (`x.vault.azure.net` → https://vault.azure.net, any other host → that host
+ * itself), so a file naming a foreign host never receives a Key Vault token requested
+ * for it; a given AZURE_ACCESS_TOKEN goes to any vault the allow-list admits (the Argo
+ * CD plugin admits only Azure's Key Vault and Managed HSM domains by default). Managed
+ * identity and the Azure CLI are not supported: every credential is named in settings, so
+ * KEYWARD_AMBIENT_CREDENTIALS changes nothing here.
  * KEYWARD_AZURE_KV_ALLOWLIST limits the vaults keyward contacts: `all` (the default),
  * `none`, or comma-separated https URLs compared as parsed URLs (originAllowed in
  * settings.ts) against `https://<vault>/keys/<name>[/<version>]`, checked before any
@@ -22,10 +18,10 @@
  * user, path, query or fragment) and key names and versions only letters, digits and `-`.
  */
 
-import { createHash } from 'node:crypto';
-import { ConfigError, FormatError } from '../errors.js';
-import { originAllowed } from '../settings.js';
-import type { Context, HttpResponse, KeyFields, KeyType } from '../types.js';
+import { ConfigError, FormatError } from '../../errors.js';
+import { originAllowed } from '../../settings.js';
+import type { Context, HttpResponse, KeyFields, KeyType } from '../../types.js';
+import { clean, entraToken, reachError } from './entra.js';
 
 export interface AzureRef {
   /** Scheme and host of the vault, e.g. `https://myvault.vault.azure.net`. */
@@ -41,12 +37,10 @@ const ORIGIN_TEXT = /^https:\/\/[A-Za-z0-9.:_[\]-]+\/*$/i;
 const NAME = /^[A-Za-z0-9-]{1,127}$/;
 const VERSION = /^[A-Za-z0-9-]{0,127}$/;
 const API_VERSION = 'api-version=7.4';
-const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 const keyUrl = (ref: AzureRef): string =>
   `${ref.vaultUrl.replace(/\/+$/, '')}/keys/${ref.name}${ref.version ? `/${ref.version}` : ''}`;
 const describe = (ref: AzureRef): string => `azure_kv ${keyUrl(ref)}`;
-const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 function isOrigin(vaultUrl: string): boolean {
   if (!ORIGIN_TEXT.test(vaultUrl)) return false;
@@ -72,108 +66,6 @@ function checked(ref: AzureRef): AzureRef {
   return ref;
 }
 
-/** Text a server sent back, shortened, with anything that looks like a payload or token cut out. */
-const clean = (text: string): string => text.replace(/[A-Za-z0-9+/=_.-]{40,}/g, '…').slice(0, 200);
-
-function reachError(ref: AzureRef, service: string, err: unknown): ConfigError {
-  const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
-  const reason = err instanceof Error ? `${err.message}${cause}` : 'error';
-  return new ConfigError(`${describe(ref)}: ${service} is not reachable (${clean(reason)})`);
-}
-
-/** The token scope of the vault's resource: its Key Vault or Managed HSM cloud, else the host itself. */
-function scopeOf(vaultUrl: string): string {
-  const url = new URL(vaultUrl);
-  const cloud = /\.((?:vault|managedhsm)\.[a-z0-9.-]+)$/i.exec(url.hostname)?.[1];
-  return `${cloud ? `https://${cloud.toLowerCase()}` : url.origin}/.default`;
-}
-
-interface Token {
-  value: string;
-  /** Milliseconds since the epoch after which the token is not used any more. */
-  until: number;
-}
-
-const tokens = new Map<string, Promise<Token>>();
-
-async function requestToken(ref: AzureRef, url: string, form: URLSearchParams, ctx: Context): Promise<Token> {
-  let response: HttpResponse;
-  try {
-    response = await ctx.fetch(url, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: form.toString(),
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-    });
-  } catch (err) {
-    throw reachError(ref, 'Microsoft Entra', err);
-  }
-  let reply: { access_token?: unknown; expires_in?: unknown; error?: unknown; error_description?: unknown } = {};
-  try {
-    reply = (await response.json()) as typeof reply;
-  } catch {
-    // not JSON: the status says enough
-  }
-  if (!response.ok || typeof reply.access_token !== 'string') {
-    const code = typeof reply.error === 'string' ? reply.error : `HTTP ${response.status}`;
-    const text = typeof reply.error_description === 'string' ? `: ${reply.error_description.split('\n')[0]}` : '';
-    throw new ConfigError(`${describe(ref)}: Microsoft Entra refused a token (${clean(`${code}${text}`)})`);
-  }
-  const seconds = Number(reply.expires_in) || 300;
-  return { value: reply.access_token, until: ctx.now().getTime() + Math.max(seconds - 120, 30) * 1000 };
-}
-
-/** A bearer token for the vault from the environment's credentials, cached per authority, tenant, client and scope. */
-async function token(ref: AzureRef, ctx: Context): Promise<string> {
-  const s = ctx.settings;
-  const given = s.first('AZURE_ACCESS_TOKEN');
-  if (given) return given.trim();
-  const tenant = s.first('AZURE_TENANT_ID');
-  const client = s.first('AZURE_CLIENT_ID');
-  const secret = s.first('AZURE_CLIENT_SECRET');
-  const federated = s.first('AZURE_FEDERATED_TOKEN_FILE');
-  if (!tenant || !client || (!secret && !federated)) {
-    throw new ConfigError(
-      `${describe(ref)}: no Azure credentials (set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, ` +
-        'or AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_FEDERATED_TOKEN_FILE, or AZURE_ACCESS_TOKEN; ' +
-        'managed identity and the Azure CLI are not supported)',
-    );
-  }
-  if (!/^[A-Za-z0-9.-]+$/.test(tenant)) throw new ConfigError(`${describe(ref)}: AZURE_TENANT_ID is not a tenant id`);
-  const authority = (s.first('AZURE_AUTHORITY_HOST') ?? 'https://login.microsoftonline.com').replace(/\/+$/, '');
-  if (!/^https:\/\/[^/]+(\/.*)?$/.test(authority)) {
-    throw new ConfigError(`${describe(ref)}: AZURE_AUTHORITY_HOST must be an https URL`);
-  }
-  const scope = scopeOf(ref.vaultUrl);
-  // the federated token is read afresh (it is rotated); the credential is part of the cache key
-  const proof = secret ?? (await assertion(ref, federated ?? '', ctx));
-  const kind = secret ? 'secret' : 'federated';
-  const key = sha256(JSON.stringify([authority, tenant, client, scope, kind, sha256(proof)]));
-  const cached = tokens.get(key);
-  const hit = cached && (await cached.catch(() => undefined));
-  if (hit && hit.until > ctx.now().getTime()) return hit.value;
-  // stored with no await after the lookup, so concurrent wraps share one token request
-  const grant: Record<string, string> = secret
-    ? { client_secret: proof }
-    : { client_assertion_type: JWT_BEARER, client_assertion: proof };
-  const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: client, scope, ...grant });
-  const pending = requestToken(ref, `${authority}/${tenant}/oauth2/v2.0/token`, form, ctx);
-  tokens.set(key, pending);
-  return (await pending).value;
-}
-
-/** The federated token (e.g. a Kubernetes service account token), read afresh: it is rotated. */
-async function assertion(ref: AzureRef, file: string, ctx: Context): Promise<string> {
-  let text = '';
-  try {
-    text = new TextDecoder().decode(await ctx.readFile(file)).trim();
-  } catch {
-    // reported below
-  }
-  if (text === '') throw new ConfigError(`${describe(ref)}: cannot read AZURE_FEDERATED_TOKEN_FILE`);
-  return text;
-}
-
 interface OperationReply {
   kid?: unknown;
   value?: unknown;
@@ -189,7 +81,7 @@ async function operate(ref: AzureRef, op: 'encrypt' | 'decrypt', value: string, 
   }
   const version = ref.version ? `/${encodeURIComponent(ref.version)}` : '';
   const url = `${ref.vaultUrl.replace(/\/+$/, '')}/keys/${encodeURIComponent(ref.name)}${version}/${op}?${API_VERSION}`;
-  const bearer = await token(ref, ctx);
+  const bearer = await entraToken(ref.vaultUrl, describe(ref), ctx);
   let response: HttpResponse;
   try {
     response = await ctx.fetch(url, {
@@ -199,7 +91,7 @@ async function operate(ref: AzureRef, op: 'encrypt' | 'decrypt', value: string, 
       ...(ctx.signal ? { signal: ctx.signal } : {}),
     });
   } catch (err) {
-    throw reachError(ref, 'Key Vault', err);
+    throw reachError(describe(ref), 'Key Vault', err);
   }
   let reply: OperationReply = {};
   try {
