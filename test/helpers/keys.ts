@@ -1,13 +1,14 @@
 /**
  * Throwaway keys for tests: the example age identity, fresh age identities made by
  * the real age-keygen, a temporary GnuPG home with the sops conformance PGP key, and
- * transit keys on a fresh mount of the rig's Vault.
+ * transit keys on a fresh mount of the rig's Vault; and the KeywardError an action fails with.
  */
 
 import { randomUUID } from 'node:crypto';
 import { chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import { afterAll, expect } from 'vitest';
+import { KeywardError } from '../../src/errors.js';
 import { ENV, rigEnv, toolPath } from '../rig/paths.js';
 import { CONFORMANCE, REPO, run, tempDir } from './proc.js';
 
@@ -58,4 +59,14 @@ export async function transitKeys(names: readonly string[], address = rigEnv(ENV
     if (!res.ok) throw new Error(`vault ${path}: HTTP ${res.status}`);
   }
   return names.map((name) => `${address}/v1/${mount}/keys/${name}`);
+}
+
+/** The error `action` rejects with (a KeywardError), or a failed expectation. */
+export async function failure(action: () => Promise<unknown>): Promise<KeywardError> {
+  const err = await action().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(KeywardError);
+  return err as KeywardError;
 }

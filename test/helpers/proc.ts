@@ -14,7 +14,8 @@ import { afterAll } from 'vitest';
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 /** The installed `keyward` command: the launcher running the bundled CLI with its code cache. */
 export const CLI = join(REPO, 'dist', 'cli', 'launch.cjs');
-export const CONFORMANCE = join(REPO, '..', 'shared', 'conformance', 'sops-upstream');
+/** Files encrypted by real sops releases, with their public test keys (see its ORIGIN.md). */
+export const CONFORMANCE = join(REPO, 'test', 'fixtures', 'sops-upstream');
 
 /** A fresh 0700 temp folder, removed when the test file finishes. */
 export function tempDir(prefix = 'keyward-test-'): string {

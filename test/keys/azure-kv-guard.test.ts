@@ -12,11 +12,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeHttpFetch } from '../../cli/http.js';
-import { ConfigError, KeywardError } from '../../src/errors.js';
+import { ConfigError } from '../../src/errors.js';
 import { type AzureRef, keyType } from '../../src/keys/azure-kv/index.js';
 import type { Context } from '../../src/types.js';
 import { AzureKvFake } from '../fakes/azure-kv-fake.js';
 import { testContext } from '../helpers/context.js';
+import { failure } from '../helpers/keys.js';
 import { tempDir } from '../helpers/proc.js';
 import { type RecordingListener, startRecordingListener } from './recording-listener.js';
 
@@ -36,15 +37,6 @@ const principal = (secret = fake.clientSecret): Record<string, string> => ({
 });
 const tokenRequests = () => fake.requests.filter((r) => r.includes('/oauth2/v2.0/token')).length;
 const ref = (vaultUrl: string, name = 'guarded', version = ''): AzureRef => ({ vaultUrl, name, version });
-
-async function failure(action: () => Promise<unknown>): Promise<KeywardError> {
-  const err = await action().then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(KeywardError);
-  return err as KeywardError;
-}
 
 beforeAll(async () => {
   await fake.start(dir);

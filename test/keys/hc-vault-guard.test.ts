@@ -12,12 +12,12 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeHttpFetch } from '../../cli/http.js';
-import { ConfigError, KeywardError } from '../../src/errors.js';
+import { ConfigError } from '../../src/errors.js';
 import { keyType, type VaultRef } from '../../src/keys/hc-vault.js';
 import type { Context } from '../../src/types.js';
 import { type RecordingProxy, startRecordingProxy } from '../fakes/sts-fake-and-proxy.js';
 import { testContext } from '../helpers/context.js';
-import { transitKeys } from '../helpers/keys.js';
+import { failure, transitKeys } from '../helpers/keys.js';
 import { tempDir } from '../helpers/proc.js';
 import { ENV, rigEnv } from '../rig/paths.js';
 import { type RecordingListener, startRecordingListener } from './recording-listener.js';
@@ -31,16 +31,6 @@ let host = '';
 
 const ctx = (settings: Record<string, string>): Context => ({ ...testContext(settings), fetch: http });
 const ref = (address: string, enginePath = 'transit', keyName = 'k'): VaultRef => ({ address, enginePath, keyName });
-
-/** The error `action` rejects with (a KeywardError), or a failed expectation. */
-async function failure(action: () => Promise<unknown>): Promise<KeywardError> {
-  const err = await action().then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(KeywardError);
-  return err as KeywardError;
-}
 
 beforeAll(async () => {
   listener = await startRecordingListener();

@@ -1,6 +1,7 @@
 /**
- * Real sops files from ../shared/conformance: values, comments and MACs decrypt
- * with the data keys recorded there (key unwrapping is tested per key type).
+ * Real sops files from test/fixtures/sops-upstream: values, comments and MACs decrypt
+ * with their data keys (below; each unwrapped once from the file with its published test
+ * key; key unwrapping itself is tested per key type).
  */
 
 import { readFileSync } from 'node:fs';
