@@ -58,7 +58,7 @@ function openComment(
     try {
       const plaintext = open(key, sealed, aadOf(path.slice(0, len)), where);
       stash?.remember(aadOf(path), 'comment', plaintext, sealed.iv, position);
-      return new TextDecoder().decode(plaintext);
+      return new TextDecoder('utf-8', { ignoreBOM: true }).decode(plaintext);
     } catch {
       // try the parent path
     }

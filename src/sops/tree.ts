@@ -103,7 +103,7 @@ export function toPlain(node: Node): unknown {
     case 'int':
       return Number.isSafeInteger(Number(node.v)) ? Number(node.v) : node.v;
     case 'bytes':
-      return new TextDecoder().decode(node.v);
+      return new TextDecoder('utf-8', { ignoreBOM: true }).decode(node.v);
     default:
       return node.v;
   }

@@ -77,7 +77,7 @@ const goFloat = /^[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity|nan)
 
 /** Parses decrypted plaintext by its `type:` tag. `where` names the location for errors. */
 export function parseTyped(type: string, bytes: Uint8Array, where: string, rawStrings: boolean): Scalar | string {
-  const text = () => new TextDecoder().decode(bytes);
+  const text = () => new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes);
   switch (type) {
     case 'str':
       return rawStrings ? { t: 'bytes', v: bytes } : { t: 'str', v: text() };

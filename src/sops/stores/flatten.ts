@@ -41,7 +41,7 @@ export function valToString(node: Scalar): string {
     case 'str':
       return node.v;
     case 'bytes':
-      return new TextDecoder().decode(node.v);
+      return new TextDecoder('utf-8', { ignoreBOM: true }).decode(node.v);
     case 'int':
       return node.v.toString();
     case 'float':

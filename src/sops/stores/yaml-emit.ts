@@ -26,7 +26,7 @@ function scalarText(node: Scalar): string {
     case 'time':
       return node.v;
     case 'bytes':
-      return yamlString(new TextDecoder().decode(node.v));
+      return yamlString(new TextDecoder('utf-8', { ignoreBOM: true }).decode(node.v));
     case 'str':
       return yamlString(node.v);
   }

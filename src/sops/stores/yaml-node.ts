@@ -42,7 +42,7 @@ export function scalarNode(node: YamlNode, where: string): Node {
     if (!(node.value instanceof Uint8Array) || !/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 === 1) {
       throw new FormatError(`yaml: ${where}: !!binary value contains invalid base64 data`);
     }
-    return { t: 'str', v: new TextDecoder().decode(node.value) };
+    return { t: 'str', v: new TextDecoder('utf-8', { ignoreBOM: true }).decode(node.value) };
   }
   const text = typeof node.value === 'string' ? node.value : String(node.source ?? '');
   if (tag === 'str') return { t: 'str', v: text };

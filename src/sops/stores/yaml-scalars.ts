@@ -146,17 +146,27 @@ const ESCAPES: Readonly<Record<number, string>> = {
   8233: '\\P',
 };
 
-/** A YAML double-quoted scalar with yaml.v3's escapes. */
+/** yaml.v3's escape of a character it does not write as itself: a short escape, else \x, \u or \U. */
+function escapeOf(c: number): string {
+  const short = c === 0xa0 ? '\\_' : ESCAPES[c];
+  if (short !== undefined) return short;
+  const hex = c.toString(16).toUpperCase();
+  if (c <= 0xff) return `\\x${hex.padStart(2, '0')}`;
+  return c <= 0xffff ? `\\u${hex.padStart(4, '0')}` : `\\U${hex.padStart(8, '0')}`;
+}
+
+/**
+ * A YAML double-quoted scalar with yaml.v3's escapes. yaml.v3 tests for a byte order
+ * mark at the start of the string instead of at each character, so a string that
+ * starts with U+FEFF has every character escaped (`"\uFEFF\x68\x69"`); sops prints that.
+ */
 export function doubleQuoted(s: string): string {
+  const everything = s.startsWith('\uFEFF');
   let out = '"';
   for (const ch of s) {
     const c = ch.codePointAt(0) ?? 0;
-    const escaped = ESCAPES[c];
-    if (escaped !== undefined) out += escaped;
-    else if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) out += `\\x${c.toString(16).toUpperCase().padStart(2, '0')}`;
-    else if (c === 0xfeff || c === 0xfffe || c === 0xffff) out += `\\u${c.toString(16).toUpperCase()}`;
-    else if (c > 0xffff) out += `\\U${c.toString(16).toUpperCase().padStart(8, '0')}`;
-    else out += ch;
+    const unprintable = c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0xfeff || c === 0xfffe || c === 0xffff;
+    out += everything || unprintable || c > 0xffff || ESCAPES[c] !== undefined ? escapeOf(c) : ch;
   }
   return `${out}"`;
 }
