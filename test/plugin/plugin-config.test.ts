@@ -155,10 +155,10 @@ describe('sources', () => {
   it("helm's arguments: flags, then -- and the positionals; value files by real path inside the repository", () => {
     const repo = join(dir, 'helm-repo');
     const app = join(repo, 'apps', 'web');
-    mkdirSync(join(repo, 'apps', 'shared'), { recursive: true });
+    mkdirSync(join(repo, 'apps', 'common'), { recursive: true });
     mkdirSync(app);
     writeFileSync(join(app, 'prod.yaml'), 'a: 1\n');
-    writeFileSync(join(repo, 'apps', 'shared', 'common.yaml'), 'a: 1\n');
+    writeFileSync(join(repo, 'apps', 'common', 'common.yaml'), 'a: 1\n');
     symlinkSync('/etc/passwd', join(app, 'escape.yaml'));
     const s = new Settings([
       ['ARGOCD_APP_NAME', 'web'],
@@ -168,7 +168,7 @@ describe('sources', () => {
     ]);
     const params = (list: object[]) => pluginParameters({ ARGOCD_APP_PARAMETERS: JSON.stringify(list) });
     const p = params([
-      { name: 'values-files', array: ['prod.yaml', '../shared/common.yaml'] },
+      { name: 'values-files', array: ['prod.yaml', '../common/common.yaml'] },
       { name: 'helm-parameters', map: { replicas: '3' } },
       { name: 'include-crds', string: 'false' },
     ]);
@@ -176,7 +176,7 @@ describe('sources', () => {
     expect(helmArguments(where, s, p)).toEqual([
       ...['template', '--namespace', 'shop', '--kube-version', '1.31.4'],
       ...['--api-versions', 'v1', '--api-versions', 'apps/v1'],
-      ...['--values', join(app, 'prod.yaml'), '--values', join(repo, 'apps', 'shared', 'common.yaml')],
+      ...['--values', join(app, 'prod.yaml'), '--values', join(repo, 'apps', 'common', 'common.yaml')],
       ...['--set', 'replicas=3', '--', 'web', app],
     ]);
     const up = relative(app, '/etc/passwd');
