@@ -15,9 +15,9 @@
  *   env:    the variable name.
  */
 
-import { realpathSync } from 'node:fs';
-import { isAbsolute, join, relative } from 'node:path';
+import { relative } from 'node:path';
 import { ConfigError, isPlainVaultPath, type Reference, type ReferenceCheck } from '../src/index.js';
+import { insideCheckout } from './checkout.js';
 
 export interface PolicyScope {
   /** The app's destination namespace (ARGOCD_APP_NAMESPACE). */
@@ -77,51 +77,42 @@ function compile(entry: string, scope: PolicyScope): Rule | undefined {
   return { scheme, tests: globs.map((g) => new RegExp(globRegex(g, entry))) };
 }
 
-/** The reference's canonical path, or the reason it has none. */
-function canonical(ref: Reference, scope: PolicyScope): { path: string } | { refused: string } {
+/** The reference's canonical path; a ConfigError says why it has none. */
+function canonical(ref: Reference, scope: PolicyScope): string {
   const written = `${ref.scheme}:${ref.path.trim()}`;
+  const path = ref.path.trim();
   if (ref.scheme === 'vault') {
-    const path = ref.path.trim().replace(/^\/+|\/+$/g, '');
-    return isPlainVaultPath(path) ? { path } : { refused: `${written} is not a plain Vault path` };
+    const plain = path.replace(/^\/+|\/+$/g, '');
+    if (!isPlainVaultPath(plain)) throw new ConfigError(`argocd: ${written} is not a plain Vault path`);
+    return plain;
   }
   if (ref.scheme === 'sops') {
-    const path = ref.path.trim();
-    let real: string;
-    try {
-      real = realpathSync(isAbsolute(path) ? path : join(scope.dir, path));
-    } catch {
-      return { refused: `${written}: no such file in the repository` };
-    }
-    const inside = relative(scope.root, real);
-    if (inside === '' || inside === '..' || inside.startsWith('../') || isAbsolute(inside))
-      return { refused: `${written} lies outside the repository` };
-    return { path: inside };
+    const real = insideCheckout(path, scope.dir, scope.root, written);
+    // the checkout itself is a folder, never a SOPS file
+    if (real === scope.root) throw new ConfigError(`argocd: ${written} lies outside the repository`);
+    return relative(scope.root, real);
   }
-  if (ref.scheme === 'k8s') {
-    const path = ref.path.trim();
-    if (path.includes('/')) return { path };
-    if (!scope.namespace) return { refused: `${written} names no namespace, and the app has no destination namespace` };
-    return { path: `${scope.namespace}/${path}` };
+  if (ref.scheme === 'k8s' && !path.includes('/')) {
+    if (!scope.namespace)
+      throw new ConfigError(`argocd: ${written} names no namespace, and the app has no destination namespace`);
+    return `${scope.namespace}/${path}`;
   }
-  return { path: ref.path.trim() };
+  return path;
 }
 
 /** The check a render runs on each reference before reading anything. */
 export function referencePolicy(entries: readonly string[], scope: PolicyScope): ReferenceCheck {
   const rules = entries.map((e) => compile(e, scope)).filter((r): r is Rule => r !== undefined);
   return (ref) => {
-    const found = canonical(ref, scope);
-    if ('refused' in found) return `argocd: ${found.refused}`;
-    const allowed = rules.some((r) => r.scheme === ref.scheme && r.tests.some((t) => t.test(found.path)));
-    if (allowed) return undefined;
+    let path: string;
+    try {
+      path = canonical(ref, scope);
+    } catch (err) {
+      if (err instanceof ConfigError) return err.message;
+      throw err;
+    }
+    if (rules.some((r) => r.scheme === ref.scheme && r.tests.some((t) => t.test(path)))) return undefined;
     const list = entries.length > 0 ? entries.join(', ') : 'nothing';
-    return `argocd: ${ref.scheme}:${found.path} is not allowed for ${scope.owner} (allowed: ${list})`;
+    return `argocd: ${ref.scheme}:${path} is not allowed for ${scope.owner} (allowed: ${list})`;
   };
 }
-
-/** The entries of a comma- or newline-separated list setting. */
-export const listOf = (text: string): string[] =>
-  text
-    .split(/[,\n]/)
-    .map((e) => e.trim())
-    .filter((e) => e !== '');

@@ -49,11 +49,7 @@ const PASSED = new Set([
 
 /** The environment for programs run for an app: the allow-listed names of `env` (the sidecar's). */
 export function programEnv(env: Env, operator: Settings): Record<string, string> {
-  const extra = (operator.first('KEYWARD_PROGRAM_ENV') ?? '')
-    .split(',')
-    .map((name) => name.trim())
-    .filter((name) => name !== '');
-  const names = new Set([...PASSED, ...extra]);
+  const names = new Set([...PASSED, ...(operator.list('KEYWARD_PROGRAM_ENV') ?? [])]);
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) if (value !== undefined && names.has(name)) out[name] = value;
   return out;

@@ -16,7 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, type ReferenceCheck, type Settings } from '../src/index.js';
 import { type Checkout, checkoutOf } from './checkout.js';
-import { DEFAULT_ALLOW, listOf, referencePolicy } from './policy.js';
+import { DEFAULT_ALLOW, referencePolicy } from './policy.js';
 import type { PluginLayers } from './settings.js';
 import { parseTenants, tenantFor, tenantSettings } from './tenancy.js';
 
@@ -71,7 +71,7 @@ export function renderScope(dir: string, layers: PluginLayers): RenderScope {
   const file = operator.first('KEYWARD_TENANTS');
   const tenant = file ? tenantFor(parseTenants(readTenancy(file), file), project, file) : undefined;
   const base = tenant ? tenantSettings(operator, tenant) : operator;
-  const allow = tenant ? tenant.allow : listOf(operator.first('KEYWARD_ALLOW') ?? DEFAULT_ALLOW.join(','));
+  const allow = tenant ? tenant.allow : (operator.list('KEYWARD_ALLOW') ?? DEFAULT_ALLOW);
   const chosen = base.with(layers.app);
   const settings = chosen.with([
     ['SOPS_HC_VAULT_ALLOWLIST', chosen.first('SOPS_HC_VAULT_ALLOWLIST') ?? vaultOrigin(chosen)],

@@ -73,10 +73,7 @@ export function pluginLayers(env: Env, config: readonly [string, string][] = [])
     } else entries.push([name, value]);
   }
   const operator = new Settings(entries);
-  const extra = (operator.first('KEYWARD_PLUGIN_ENV_ALLOW') ?? '')
-    .split(',')
-    .map((p) => p.trim())
-    .filter((p) => p !== '');
+  const extra = operator.list('KEYWARD_PLUGIN_ENV_ALLOW') ?? [];
   const refused = app
     .filter(([name]) => APP_SETTINGS[name] === undefined && !extra.some((p) => matches(name, p)))
     .map(([name]) => name);

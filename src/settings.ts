@@ -55,6 +55,14 @@ export class Settings {
     return isYes(this.first(...names));
   }
 
+  /** The entries of a comma- or newline-separated list setting, trimmed; undefined when it is not set. */
+  list(name: string): string[] | undefined {
+    return this.first(name)
+      ?.split(/[,\n]/)
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== '');
+  }
+
   /** The whole number > 0 `name` holds, else `fallback`; anything else is an error naming the setting. */
   positive(name: string, fallback: number): number {
     const text = this.first(name);

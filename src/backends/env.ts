@@ -45,12 +45,7 @@ export const backend: BackendType<EnvConfig> = {
   settings,
 
   configure(s: Settings): EnvConfig {
-    const list = s.first('KEYWARD_ENV_ALLOW');
-    const allow = list
-      ?.split(',')
-      .map((p) => p.trim())
-      .filter((p) => p !== '');
-    return { settings: s, allow };
+    return { settings: s, allow: s.list('KEYWARD_ENV_ALLOW') };
   },
 
   create(config: EnvConfig): BackendInstance {
