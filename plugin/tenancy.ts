@@ -32,7 +32,7 @@ export interface Tenant {
  * settings by a tenant. The way to log in (KEYWARD_VAULT_AUTH, the auth mount, the
  * sidecar's service-account token file) is shared; the role and secrets are each tenant's.
  */
-export const IDENTITY_SETTINGS = [
+const IDENTITY_SETTINGS = [
   'VAULT_TOKEN',
   'VAULT_ROLE',
   'VAULT_ROLE_ID',

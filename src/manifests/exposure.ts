@@ -23,7 +23,7 @@ const MASKED = new Set(['data', 'stringData']);
 const TYPE_FIELDS = new Set(['apiVersion', 'kind']);
 
 /** Whether the document is a core v1 Secret. */
-export const isCoreSecret = (doc: Document): boolean => doc.get('apiVersion') === 'v1' && doc.get('kind') === 'Secret';
+const isCoreSecret = (doc: Document): boolean => doc.get('apiVersion') === 'v1' && doc.get('kind') === 'Secret';
 
 /** Whether the document has an alias (`*a`, `<<: *a`): a value may then show in more than one place. */
 function hasAlias(doc: Document): boolean {

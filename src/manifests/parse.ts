@@ -21,7 +21,7 @@ export interface DocumentLimits {
   maxKeys: number;
 }
 
-export const DEFAULT_LIMITS: DocumentLimits = { maxBytes: 4 * 1024 * 1024, maxKeys: 50_000 };
+const DEFAULT_LIMITS: DocumentLimits = { maxBytes: 4 * 1024 * 1024, maxKeys: 50_000 };
 const MAX_DEPTH = 200;
 
 /** The limits the settings ask for (KEYWARD_MAX_DOCUMENT_BYTES, KEYWARD_MAX_DOCUMENT_KEYS). */
