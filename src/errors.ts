@@ -158,7 +158,14 @@ export class PlaceholderError extends KeywardError {
 /** Returns the error as a KeywardError, wrapping anything else as `generic`. */
 export function asKeywardError(err: unknown): KeywardError {
   if (err instanceof KeywardError) return err;
-  // Parser messages can quote the input they choked on, so only the error's class is shown.
-  const text = err instanceof SyntaxError ? 'syntax error' : err instanceof Error ? err.message : 'unknown failure';
+  // Parser messages (JSON's, the yaml library's) can quote the input they choked on, so only the error's class is shown.
+  const text =
+    err instanceof SyntaxError
+      ? 'syntax error'
+      : err instanceof Error && err.name.startsWith('YAML')
+        ? err.name
+        : err instanceof Error
+          ? err.message
+          : 'unknown failure';
   return new KeywardError('generic', `internal error: ${text}`, { cause: err });
 }
